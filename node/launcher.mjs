@@ -1,0 +1,142 @@
+// Run a QEMU system emulator built for WebAssembly under Node.js so that
+// it behaves like the native binary: same arguments, host files reachable
+// at their own paths, the console on stdin/stdout, QEMU's exit status.
+//
+//   node launcher.mjs qemu-system-x86_64 [QEMU arguments...]
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkArgs, UsageError } from './args.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const EAGAIN = 6;  // Emscripten's errno values are musl's
+const POLLIN = 1;
+const POLLOUT = 4;
+const POLLHUP = 16;
+
+function fail(prog, msg) {
+  process.stderr.write(`${prog}: ${msg}\n`);
+  process.exit(1);
+}
+
+// Host folders mounted at their own paths, so that paths in arguments
+// need no rewriting.  Emscripten's /dev and /proc stay its own.
+function mountHost(FS, NODEFS) {
+  for (const name of fs.readdirSync('/')) {
+    if (['dev', 'proc', 'sys'].includes(name)) continue;
+    let st;
+    try {
+      st = fs.statSync('/' + name);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    try {
+      FS.mkdir('/' + name);
+    } catch {
+      // Already there (/tmp, /home): mount over it.
+    }
+    FS.mount(NODEFS, { root: '/' + name }, '/' + name);
+  }
+  FS.chdir(process.cwd());
+}
+
+// The serial console goes straight to the host's stdio.  Emscripten's
+// default streams buffer output by line (a shell prompt would not show)
+// and read stdin synchronously, blocking the thread that serves every
+// proxied system call; these never block and poll() tells the truth.
+function makeConsole(FS) {
+  const input = [];
+  let eof = false;
+
+  process.stdin.on('data', (buf) => {
+    for (const b of buf) input.push(b);
+  });
+  process.stdin.on('end', () => { eof = true; });
+
+  const stdinOps = {
+    read(stream, buffer, offset, length) {
+      if (input.length === 0) {
+        if (eof) return 0;
+        throw new FS.ErrnoError(EAGAIN);
+      }
+      const n = Math.min(length, input.length);
+      for (let i = 0; i < n; i++) buffer[offset + i] = input.shift();
+      return n;
+    },
+    poll() {
+      return (input.length ? POLLIN : 0) | (eof ? POLLIN | POLLHUP : 0);
+    },
+  };
+  const writer = (out) => ({
+    write(stream, buffer, offset, length) {
+      out.write(Buffer.from(buffer.slice(offset, offset + length)));
+      return length;
+    },
+    poll() {
+      return POLLOUT;
+    },
+  });
+
+  for (const [fd, ops] of [[0, stdinOps], [1, writer(process.stdout)],
+    [2, writer(process.stderr)]]) {
+    const stream = FS.getStream(fd);
+    if (stream) stream.stream_ops = { ...stream.stream_ops, ...ops };
+  }
+}
+
+export async function run(prog, argv) {
+  let info;
+  try {
+    info = checkArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) fail(prog, e.message);
+    throw e;
+  }
+
+  const buildDir = process.env.QEMU_WASM_BUILD ||
+    path.join(HERE, '..', 'build', 'qemu');
+  const js = path.join(buildDir, `${prog}.js`);
+  if (!fs.existsSync(js)) {
+    fail(prog, `${js} not found: build it first ('make build')`);
+  }
+
+  const raw = process.stdin.isTTY && (info.nographic || info.serialStdio);
+  const restore = () => {
+    if (raw) process.stdin.setRawMode(false);
+  };
+  if (raw) process.stdin.setRawMode(true);
+
+  const finish = (status) => {
+    restore();
+    // Let queued console output reach the terminal before leaving.
+    process.stdout.write('', () => process.exit(status));
+  };
+
+  const { default: createQemu } = await import(pathToFileURL(js).href);
+  const Module = {
+    arguments: argv,
+    thisProgram: prog,
+    preRun: [(m) => mountHost(m.FS, m.NODEFS)],
+    onRuntimeInitialized() {
+      makeConsole(Module.FS);
+    },
+    print: (line) => process.stdout.write(line + '\n'),
+    printErr: (line) => process.stderr.write(line + '\n'),
+    onExit: finish,
+    quit: (status) => finish(status),
+    onAbort: (what) => {
+      restore();
+      process.stderr.write(`${prog}: aborted: ${what}\n`);
+      process.exit(134);
+    },
+  };
+  await createQemu(Module);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) ===
+    fs.realpathSync(process.argv[1])) {
+  const [prog, ...argv] = process.argv.slice(2);
+  run(prog, argv).catch((e) => fail(prog, e.message || String(e)));
+}

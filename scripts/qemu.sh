@@ -1,0 +1,110 @@
+#!/bin/sh
+# Build QEMU from Debian's source with our series applied.
+#
+#   qemu.sh wasm     qemu-system-x86_64 for wasm32 -> $OUT/qemu/
+#   qemu.sh native   the same tree built with gcc -> $OUT/native/
+#
+# The patched tree lives at one fixed path in the cache and is updated
+# file by file, so that after a one-file change ninja rebuilds only what
+# depends on that file.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+kind=${1:-wasm}
+TC=$TOP/scripts/toolchain.sh
+WORK=$CACHE/work
+TREE=$WORK/qemu-src
+TARGETS=${QEMU_TARGETS:-x86_64-softmmu}
+
+# Unpack the base once per tarball: Debian's orig tarball plus the one
+# Debian patch we need (its +ds tarball has no edk2 blobs to unpack).
+pristine_tree() {
+    src=$("$TOP/scripts/fetch-source.sh" qemu)
+    orig=$(ls "$src"/qemu_10.0.*+ds.orig.tar.xz | tail -n1)
+    deb=$(ls "$src"/qemu_10.0.*+ds-*.debian.tar.xz | tail -n1)
+    key=$(basename "$orig" .orig.tar.xz)
+    dir=$WORK/$key-base
+    if [ ! -f "$dir/.done" ]; then
+        say "unpacking $(basename "$orig")"
+        rm -rf "$dir" "$dir.tmp"
+        mkdir -p "$dir.tmp"
+        tar -xJf "$orig" -C "$dir.tmp" --strip-components=1
+        tar -xJf "$deb" -C "$dir.tmp" debian/patches/skip-unpack-edk2-blobs.patch
+        (cd "$dir.tmp" &&
+            patch -s -p1 < debian/patches/skip-unpack-edk2-blobs.patch &&
+            rm -rf debian)
+        touch "$dir.tmp/.done"
+        mv "$dir.tmp" "$dir"
+    fi
+    echo "$dir"
+}
+
+# Apply the series to a fresh copy, then bring only the files that
+# differ into the build tree.
+update_tree() {
+    base=$1
+    stage=$WORK/qemu-stage
+    rm -rf "$stage"
+    cp -a "$base" "$stage"
+    "$TOP/scripts/series.sh" apply "$stage"
+    if [ ! -d "$TREE" ]; then
+        mv "$stage" "$TREE"
+        return
+    fi
+    LC_ALL=C diff -rq "$stage" "$TREE" 2>/dev/null | while read -r line; do
+        case $line in
+        "Files "*" differ")
+            f=${line#Files "$stage"/}; f=${f%% and *}
+            cp -p "$stage/$f" "$TREE/$f"; say "updated $f" ;;
+        "Only in $stage"*)
+            d=${line#Only in }; d=${d%%: *}; n=${line##*: }
+            rel=${d#"$stage"}; mkdir -p "$TREE$rel"
+            cp -a "$d/$n" "$TREE$rel/$n"; say "added ${rel#/}/$n" ;;
+        "Only in $TREE"*)
+            d=${line#Only in }; d=${d%%: *}; n=${line##*: }
+            case $n in .done) continue ;; esac
+            rm -rf "${d:?}/$n"; say "removed ${d#"$TREE"}/$n" ;;
+        esac
+    done
+    rm -rf "$stage"
+}
+
+# Configure again only when the options below or the tree's series change;
+# otherwise ninja regenerates what it must by itself.
+configure_once() { # build-dir stamp-text configure-args...
+    bdir=$1 want=$2
+    shift 2
+    if [ -f "$bdir/build.ninja" ] && [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    rm -rf "$bdir"
+    mkdir -p "$bdir"
+    stage_begin "qemu $kind: configure"
+    (cd "$bdir" && "$TC" run env $BUILD_ENV "$TREE/configure" "$@") \
+        > "$LOGS/configure-$kind.log" 2>&1 ||
+        die "configure failed, see $LOGS/configure-$kind.log"
+    echo "$want" > "$bdir/.configured"
+    stage_end
+}
+
+# Options shared by both builds: the system emulator and TCG only.
+COMMON_OPTS="--target-list=$TARGETS --without-default-features
+--enable-system --enable-tcg --disable-tools --disable-docs
+--disable-install-blobs --disable-download --disable-werror"
+
+build_wasm() {
+    deps=$("$TOP/scripts/deps.sh")
+    bdir=$WORK/qemu-build-wasm
+    BUILD_ENV="PKG_CONFIG=pkg-config --static PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig"
+    BUILD_ENV="PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig"
+    # shellcheck disable=SC2086
+    configure_once "$bdir" "$deps $COMMON_OPTS $(recipe_hash "$TOP/qemu/series")" \
+        --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
+        --extra-cflags="-I$deps/include" --extra-ldflags="-L$deps/lib" \
+        --static $COMMON_OPTS
+    stage_begin "qemu wasm: compile and link"
+    "$TC" run env $BUILD_ENV ninja -C "$bdir" "${TARGETS%%-*}" \
+        > "$LOGS/build-wasm.log" 2>&1 ||
+        die "build failed, see $LOGS/build-wasm.log"
+    stage_end
+}

@@ -1,0 +1,52 @@
+// Boot the x86_64 demo guest and talk to it over the serial console.
+// The wasm32 build is what this project ships; the native build of the
+// same patched tree must keep working too.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  Guest, guestArgs, initrdWith, PROMPT, BOOT_TIMEOUT_MS,
+  WASM_QEMU, NATIVE_QEMU,
+} from './guest.mjs';
+
+// A file the guest has not seen: random bytes, so that no cache or
+// constant can fake the hash.
+function makeTestFile() {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qw-')), 'data.bin');
+  fs.writeFileSync(file, crypto.randomBytes(3 * 1024 * 1024 + 123));
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return { file, hash };
+}
+
+async function bootAndCheck(t, binary) {
+  const { file, hash } = makeTestFile();
+  const initrd = initrdWith([[file, '/root/data.bin']]);
+  const vm = new Guest(binary, guestArgs({ initrd }));
+  t.after(() => vm.kill());
+
+  const t0 = Date.now();
+  await vm.waitFor(PROMPT, BOOT_TIMEOUT_MS);
+  t.diagnostic(`shell prompt after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  assert.equal(await vm.run('uname -m'), 'x86_64');
+  assert.equal(await vm.run('echo $((1<<40))'), '1099511627776');
+  assert.equal(await vm.run('echo $(( (1<<62) / 3 * 2 + 0x7fffffff ))'),
+    String((1n << 62n) / 3n * 2n + 0x7fffffffn));
+  assert.equal(await vm.run("sha256sum /root/data.bin | cut -d' ' -f1"), hash);
+
+  vm.send('poweroff -f\n');
+  assert.equal(await vm.exit, 0, 'QEMU exits with status 0 on poweroff');
+}
+
+test('wasm32 qemu-system-x86_64 boots the guest under Node.js', async (t) => {
+  await bootAndCheck(t, WASM_QEMU);
+});
+
+test('native build of the patched tree boots the same guest', async (t) => {
+  assert.ok(fs.existsSync(NATIVE_QEMU), `${NATIVE_QEMU} is built by 'make native'`);
+  await bootAndCheck(t, NATIVE_QEMU);
+});

@@ -1,0 +1,118 @@
+// Drive a guest over its serial console: start QEMU with the console on
+// stdio, wait for the shell prompt, type commands and read their output.
+
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TOP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const OUT = process.env.QEMU_WASM_OUT || path.join(TOP, 'build');
+export const GUEST = path.join(OUT, 'guest');
+export const WASM_QEMU = path.join(TOP, 'bin', 'qemu-system-x86_64');
+export const NATIVE_QEMU = path.join(OUT, 'native', 'qemu-system-x86_64');
+export const PROMPT = /root@guest:[^\n]*# $/;
+
+// Minutes, not seconds: the interpreter boots Linux far slower than
+// native TCG, and CI machines vary.  A hang still ends the test.
+export const BOOT_TIMEOUT_MS = Number(process.env.BOOT_TIMEOUT_S || 900) * 1000;
+
+// An initrd with extra files on top of the demo guest's initramfs.
+export function initrdWith(files) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-test-'));
+  const extra = path.join(dir, 'extra.cpio.gz');
+  execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
+    ['extra-cpio', extra, ...files.map(([src, dst]) => `${src}:${dst}`)]);
+  const initrd = path.join(dir, 'initrd.cpio.gz');
+  fs.writeFileSync(initrd, Buffer.concat([
+    fs.readFileSync(path.join(GUEST, 'initramfs.cpio.gz')),
+    fs.readFileSync(extra)]));
+  return initrd;
+}
+
+export function guestArgs({ initrd, append = '', mem = '256M' } = {}) {
+  const cmdline = fs.readFileSync(path.join(GUEST, 'cmdline'), 'utf8').trim();
+  return ['-nographic', '-nic', 'none', '-m', mem, '-no-reboot',
+    '-L', path.join(GUEST, 'firmware'),
+    '-kernel', path.join(GUEST, 'bzImage'),
+    '-initrd', initrd || path.join(GUEST, 'initramfs.cpio.gz'),
+    '-append', `${cmdline} ${append}`.trim()];
+}
+
+export class Guest {
+  constructor(binary, args, env = {}) {
+    this.output = '';
+    this.waiters = [];
+    this.seq = 0;
+    this.proc = spawn(binary, args, {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.stderr = '';
+    this.proc.stdout.on('data', (d) => {
+      this.output += d.toString('latin1');
+      this.wake();
+    });
+    this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
+    this.exit = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exited = { code, signal };
+        this.wake();
+        resolve(code ?? 128);
+      });
+    });
+  }
+
+  wake() {
+    for (const w of [...this.waiters]) w();
+  }
+
+  // Resolve with the regex match once the output (from `from` on) has it.
+  waitFor(re, timeoutMs, from = 0) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(this.output.slice(from));
+        if (m) {
+          done();
+          resolve({ match: m, end: from + m.index + m[0].length });
+        } else if (this.exited) {
+          done();
+          reject(new Error(`QEMU exited (${JSON.stringify(this.exited)}) ` +
+            `before ${re}; stderr: ${this.stderr.trim()}\n` +
+            `last output: ${this.output.slice(-2000)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re};` +
+          ` last output: ${this.output.slice(-2000)}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  send(text) {
+    this.proc.stdin.write(text);
+  }
+
+  // Run a shell command and return what it printed, trimmed.  The
+  // markers are split in the typed line so that its echo cannot match.
+  async run(cmd, timeoutMs = 120000) {
+    const n = ++this.seq;
+    const from = this.output.length;
+    this.send(`echo "@@""B${n}"; ${cmd}; echo "@@""E${n}"\n`);
+    const re = new RegExp(`\\r?\\n@@B${n}\\r?\\n([\\s\\S]*?)@@E${n}\\r?\\n`);
+    const { match } = await this.waitFor(re, timeoutMs, from);
+    return match[1].replace(/\r/g, '').trim();
+  }
+
+  kill() {
+    if (!this.exited) this.proc.kill('SIGKILL');
+  }
+}
