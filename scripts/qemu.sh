@@ -69,12 +69,16 @@ update_tree() {
     rm -rf "$stage"
 }
 
-# Configure again only when the options below or the tree's series change;
-# otherwise ninja regenerates what it must by itself.
-configure_once() { # build-dir stamp-text configure-args...
-    bdir=$1 want=$2
+LOGS=$OUT/logs
+mkdir -p "$LOGS"
+
+# Configure again only when the options or the series change; otherwise
+# ninja regenerates what it must by itself.
+configure_once() { # build-dir stamp configure-args...
+    bdir=$1 want=$(printf '%s\n' "$2" | recipe_hash)
     shift 2
-    if [ -f "$bdir/build.ninja" ] && [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
+    if [ -f "$bdir/build.ninja" ] &&
+       [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
     rm -rf "$bdir"
@@ -87,24 +91,58 @@ configure_once() { # build-dir stamp-text configure-args...
     stage_end
 }
 
-# Options shared by both builds: the system emulator and TCG only.
+build() { # build-dir target
+    stage_begin "qemu $kind: compile and link"
+    "$TC" run env $BUILD_ENV ninja -C "$1" "$2" \
+        > "$LOGS/build-$kind.log" 2>&1 ||
+        die "build failed, see $LOGS/build-$kind.log ($(grep -m1 -E 'error|FAILED' "$LOGS/build-$kind.log"))"
+    stage_end
+}
+
+# Shared by both builds: the system emulator with TCG and little else.
 COMMON_OPTS="--target-list=$TARGETS --without-default-features
 --enable-system --enable-tcg --disable-tools --disable-docs
 --disable-install-blobs --disable-download --disable-werror"
+PROG=qemu-system-${TARGETS%%-*}
 
 build_wasm() {
     deps=$("$TOP/scripts/deps.sh")
     bdir=$WORK/qemu-build-wasm
-    BUILD_ENV="PKG_CONFIG=pkg-config --static PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig"
-    BUILD_ENV="PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig"
+    BUILD_ENV="PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig EM_COMPILER_WRAPPER=ccache"
     # shellcheck disable=SC2086
-    configure_once "$bdir" "$deps $COMMON_OPTS $(recipe_hash "$TOP/qemu/series")" \
+    configure_once "$bdir" "$deps $COMMON_OPTS $(cat "$TOP/qemu/series")" \
         --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
         --extra-cflags="-I$deps/include" --extra-ldflags="-L$deps/lib" \
         --static $COMMON_OPTS
-    stage_begin "qemu wasm: compile and link"
-    "$TC" run env $BUILD_ENV ninja -C "$bdir" "${TARGETS%%-*}" \
-        > "$LOGS/build-wasm.log" 2>&1 ||
-        die "build failed, see $LOGS/build-wasm.log"
-    stage_end
+    build "$bdir" "$PROG.js"
+    mkdir -p "$OUT/qemu"
+    for f in "$bdir/$PROG".*; do
+        case $f in *.js|*.wasm|*.mjs) cp "$f" "$OUT/qemu/" ;; esac
+    done
+    say "$(ls -l "$OUT/qemu" | awk 'NR > 1 { printf "%s %s bytes; ", $9, $5 }')"
 }
+
+build_native() {
+    bdir=$WORK/qemu-build-native
+    BUILD_ENV=
+    # shellcheck disable=SC2086
+    configure_once "$bdir" "native $COMMON_OPTS $(cat "$TOP/qemu/series")" \
+        --cc="ccache gcc" $COMMON_OPTS
+    build "$bdir" "$PROG"
+    mkdir -p "$OUT/native/bin"
+    cp "$bdir/$PROG" "$OUT/native/bin/"
+    # Built against the toolchain's libc, so it runs where it was built.
+    cat > "$OUT/native/$PROG" <<EOT
+#!/bin/sh
+exec "$TC" run "$OUT/native/bin/$PROG" "\$@"
+EOT
+    chmod +x "$OUT/native/$PROG"
+}
+
+"$TC" setup
+update_tree "$(pristine_tree)"
+case $kind in
+wasm) build_wasm ;;
+native) build_native ;;
+*) die "usage: $0 wasm|native" ;;
+esac

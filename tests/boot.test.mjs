@@ -16,7 +16,7 @@ import {
 // A file the guest has not seen: random bytes, so that no cache or
 // constant can fake the hash.
 function makeTestFile() {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qw-')), 'data.bin');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-data-')), 'data.bin');
   fs.writeFileSync(file, crypto.randomBytes(3 * 1024 * 1024 + 123));
   const hash = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   return { file, hash };

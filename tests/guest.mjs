@@ -12,7 +12,9 @@ export const OUT = process.env.QEMU_WASM_OUT || path.join(TOP, 'build');
 export const GUEST = path.join(OUT, 'guest');
 export const WASM_QEMU = path.join(TOP, 'bin', 'qemu-system-x86_64');
 export const NATIVE_QEMU = path.join(OUT, 'native', 'qemu-system-x86_64');
-export const PROMPT = /root@guest:[^\n]*# $/;
+// Busybox's line editor asks the terminal for the cursor position
+// (ESC [ 6 n) right after printing the prompt.
+export const PROMPT = /root@guest:[^\n]*# (?:\x1b\[6n)?$/;
 
 // Minutes, not seconds: the interpreter boots Linux far slower than
 // native TCG, and CI machines vary.  A hang still ends the test.
@@ -20,7 +22,10 @@ export const BOOT_TIMEOUT_MS = Number(process.env.BOOT_TIMEOUT_S || 900) * 1000;
 
 // An initrd with extra files on top of the demo guest's initramfs.
 export function initrdWith(files) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-test-'));
+  // Under $OUT: the native reference runs in the toolchain chroot, which
+  // sees the repository and the output folder but not /tmp.
+  fs.mkdirSync(path.join(OUT, 'tmp'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(OUT, 'tmp', 'initrd-'));
   const extra = path.join(dir, 'extra.cpio.gz');
   execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
     ['extra-cpio', extra, ...files.map(([src, dst]) => `${src}:${dst}`)]);
@@ -31,11 +36,18 @@ export function initrdWith(files) {
   return initrd;
 }
 
+// The uncompressed kernel boots through PVH and skips the decompression
+// that takes most of a bzImage boot under emulation.
+export function kernel() {
+  const vmlinux = path.join(GUEST, 'vmlinux');
+  return fs.existsSync(vmlinux) ? vmlinux : path.join(GUEST, 'bzImage');
+}
+
 export function guestArgs({ initrd, append = '', mem = '256M' } = {}) {
   const cmdline = fs.readFileSync(path.join(GUEST, 'cmdline'), 'utf8').trim();
   return ['-nographic', '-nic', 'none', '-m', mem, '-no-reboot',
     '-L', path.join(GUEST, 'firmware'),
-    '-kernel', path.join(GUEST, 'bzImage'),
+    '-kernel', kernel(),
     '-initrd', initrd || path.join(GUEST, 'initramfs.cpio.gz'),
     '-append', `${cmdline} ${append}`.trim()];
 }
