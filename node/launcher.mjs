@@ -117,6 +117,9 @@ export async function run(prog, argv) {
   const { default: createQemu } = await import(pathToFileURL(js).href);
   const Module = {
     arguments: argv,
+    // Leave exit() to the watch below: Emscripten's runtime exit would
+    // run QEMU's atexit handlers on Node's main thread, where they block.
+    noExitRuntime: true,
     thisProgram: prog,
     preRun: [(m) => mountHost(m.FS, m.NODEFS)],
     onRuntimeInitialized() {
@@ -124,8 +127,6 @@ export async function run(prog, argv) {
     },
     print: (line) => process.stdout.write(line + '\n'),
     printErr: (line) => process.stderr.write(line + '\n'),
-    onExit: finish,
-    quit: (status) => finish(status),
     onAbort: (what) => {
       restore();
       process.stderr.write(`${prog}: aborted: ${what}\n`);
@@ -133,6 +134,18 @@ export async function run(prog, argv) {
     },
   };
   await createQemu(Module);
+
+  // main() runs in a pthread (PROXY_TO_PTHREAD): starting it already
+  // "exited" the main thread with status 0.  QEMU's exit() later reaches
+  // Node only as process.exitCode, set by Emscripten while its workers
+  // keep Node alive, so watch for that.
+  process.exitCode = undefined;
+  const exitWatch = setInterval(() => {
+    if (process.exitCode !== undefined) {
+      clearInterval(exitWatch);
+      finish(process.exitCode);
+    }
+  }, 20);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) ===

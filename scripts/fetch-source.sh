@@ -27,7 +27,7 @@ apt_private() {
 # A private apt setup with trixie's deb-src lines: needs no root and
 # leaves the host's apt configuration alone.
 apt_update() {
-    [ -n "$(find "$APTDIR/lists" -name '*Sources' -mmin -720 2>/dev/null)" ] &&
+    [ -n "$(find "$APTDIR/lists" -name '*Sources*' -mmin -720 2>/dev/null)" ] &&
         return 0
     mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
     kr=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -35,8 +35,9 @@ apt_update() {
 deb-src [signed-by=$kr] $DEBIAN_MIRROR trixie main
 deb-src [signed-by=$kr] ${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security} trixie-security main
 EOT
-    apt_private apt-get -q update > "$APTDIR/update.log" 2>&1 ||
-        die "cannot read Debian trixie's source index (see $APTDIR/update.log)"
+    apt_private apt-get -q update > "$APTDIR/update.log" 2>&1
+    # apt-get update succeeds even when nothing could be fetched.
+    [ -n "$(find "$APTDIR/lists" -name '*Sources*' 2>/dev/null)" ]
 }
 
 current_version() {
@@ -57,9 +58,19 @@ fetch_file() { # file sha256
     if [ -f "$f" ] && echo "$2  $f" | sha256sum -c --status; then
         return 0
     fi
+    url=$(pool_url "$pkg" "$1")
     say "downloading $1"
-    curl -fL --progress-bar -o "$f.part" "$(pool_url "$pkg" "$1")" ||
-        return 1
+    # A progress bar for people; errors are ours to report, in one line.
+    if [ -t 2 ]; then progress=--progress-bar; else progress=--silent; fi
+    curl -fL $progress --connect-timeout 20 --retry 2 -o "$f.part" "$url" ||
+        {
+            rc=$?
+            rm -f "$f.part"
+            # 22: the mirror answered with an HTTP error, as for a file
+            # Debian has dropped; anything else is the network.
+            [ $rc = 22 ] && return 1
+            die "cannot download $url (curl exit $rc: is the mirror reachable?)"
+        }
     echo "$2  $f.part" | sha256sum -c --status ||
         die "$1: sha256 mismatch (expected $2); refusing to use it"
     mv "$f.part" "$f"
@@ -85,7 +96,8 @@ fi
 
 # The recorded version is gone from the mirror: Debian keeps only the
 # newest point release.
-apt_update
+apt_update ||
+    die "cannot read Debian trixie's source index (see $APTDIR/update.log)"
 cur=$(current_version "$pkg")
 [ -n "$cur" ] || die "$pkg: recorded $recorded is gone and trixie has none"
 case $pkg:$cur in

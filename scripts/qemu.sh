@@ -3,6 +3,7 @@
 #
 #   qemu.sh wasm     qemu-system-x86_64 for wasm32 -> $OUT/qemu/
 #   qemu.sh native   the same tree built with gcc -> $OUT/native/
+#   qemu.sh base     print the unpacked, unpatched base tree's folder
 #
 # The patched tree lives at one fixed path in the cache and is updated
 # file by file, so that after a one-file change ninja rebuilds only what
@@ -108,7 +109,7 @@ PROG=qemu-system-${TARGETS%%-*}
 build_wasm() {
     deps=$("$TOP/scripts/deps.sh")
     bdir=$WORK/qemu-build-wasm
-    BUILD_ENV="PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig EM_COMPILER_WRAPPER=ccache"
+    BUILD_ENV="PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig EM_COMPILER_WRAPPER=/usr/bin/ccache"
     # shellcheck disable=SC2086
     configure_once "$bdir" "$deps $COMMON_OPTS $(cat "$TOP/qemu/series")" \
         --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
@@ -139,6 +140,10 @@ EOT
     chmod +x "$OUT/native/$PROG"
 }
 
+if [ "$kind" = base ]; then
+    pristine_tree
+    exit 0
+fi
 "$TC" setup
 update_tree "$(pristine_tree)"
 case $kind in

@@ -8,7 +8,7 @@
 #   series.sh apply TREE     apply the series to an unpacked base tree
 #   series.sh export GIT     rewrite qemu/ from the commits on top of the
 #                            tag debian-base in git tree GIT
-#   series.sh import GIT     make GIT a git tree: base + one commit each
+#   series.sh import BASE GIT  make GIT a git tree: BASE + one commit each
 #   series.sh format OUTDIR  git format-patch of the series, for upstream
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -66,8 +66,55 @@ export_series() { # git tree
     say "exported $n patches"
 }
 
+# A git tree of the base with one commit per patch, new files included.
+# Only the files the series touches are copied from the base: that is all
+# git format-patch needs, and the whole tree would take minutes.
+import_series() { # base-tree git-dir
+    rm -rf "$2"
+    mkdir -p "$2"
+    for f in $(sed -n 's|^diff --git a/\([^ ]*\) .*|\1|p' "$Q"/patches/*.patch |
+               sort -u); do
+        [ -f "$1/$f" ] || continue
+        mkdir -p "$2/$(dirname "$f")"
+        cp -p "$1/$f" "$2/$f"
+    done
+    git -C "$2" init -q
+    git -C "$2" add -A
+    git -C "$2" -c user.name=base -c user.email=base@localhost \
+        commit -q -m "Debian's qemu $(cat "$1/VERSION") (files the series touches)"
+    git -C "$2" tag debian-base
+    series_lines > "$2.series"
+    while read -r patch files; do
+        if [ -f "$Q/patches/$patch" ]; then
+            git -C "$2" am -q --keep-cr "$Q/patches/$patch" ||
+                die "patch $patch does not apply"
+        fi
+        for f in $files; do
+            mkdir -p "$2/$(dirname "$f")"
+            cp "$Q/overlay/$f" "$2/$f"
+            git -C "$2" add "$f"
+        done
+        [ -z "$files" ] || git -C "$2" commit -q --amend --no-edit
+    done < "$2.series"
+    rm -f "$2.series"
+}
+
+format_series() { # outdir
+    base=$("$TOP/scripts/qemu.sh" base)
+    g=$CACHE/work/qemu-series
+    import_series "$base" "$g"
+    rm -rf "$1"
+    mkdir -p "$1"
+    out=$(cd "$1" && pwd)
+    git -C "$g" format-patch -q -C --find-copies-harder --cover-letter \
+        -o "$out" debian-base..HEAD
+    say "wrote $(ls "$out" | wc -l) files to $out"
+}
+
 case ${1:-} in
 apply) apply_series "${2:?tree}" ;;
 export) export_series "${2:?git tree}" ;;
-*) die "usage: $0 apply TREE | export GIT" ;;
+import) import_series "${2:?base tree}" "${3:?git dir}" ;;
+format) format_series "${2:?output folder}" ;;
+*) die "usage: $0 apply TREE | export GIT | import BASE GIT | format OUTDIR" ;;
 esac

@@ -15,6 +15,8 @@
 
 #include "qemu/osdep.h"
 #include <emscripten/fiber.h>
+#include "qemu/units.h"
+#include "qemu/memalign.h"
 #include "qemu/coroutine_int.h"
 #include "qemu/coroutine-tls.h"
 
