@@ -50,3 +50,12 @@ test('native build of the patched tree boots the same guest', async (t) => {
   assert.ok(fs.existsSync(NATIVE_QEMU), `${NATIVE_QEMU} is built by 'make native'`);
   await bootAndCheck(t, NATIVE_QEMU);
 });
+
+test('Ctrl-A x on the console quits QEMU with status 0', async (t) => {
+  const vm = new Guest(WASM_QEMU, guestArgs());
+  t.after(() => vm.kill());
+  await vm.waitFor(/SeaBIOS/, BOOT_TIMEOUT_MS);
+  vm.send('\x01x');
+  assert.equal(await vm.exit, 0);
+  assert.match(vm.output, /QEMU: Terminated/);
+});
