@@ -63,7 +63,8 @@ update_tree() {
             cp -a "$d/$n" "$TREE$rel/$n"; say "added ${rel#/}/$n" ;;
         "Only in $TREE"*)
             d=${line#Only in }; d=${d%%: *}; n=${line##*: }
-            case $n in .done) continue ;; esac
+            # The build writes Python caches into the source tree.
+            case $n in .done|__pycache__) continue ;; esac
             rm -rf "${d:?}/$n"; say "removed ${d#"$TREE"}/$n" ;;
         esac
     done
@@ -82,7 +83,8 @@ configure_once() { # build-dir stamp configure-args...
        [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
-    rm -rf "$bdir"
+    # QEMU's configure runs again in place: objects whose inputs did not
+    # change are kept.
     mkdir -p "$bdir"
     stage_begin "qemu $kind: configure"
     (cd "$bdir" && "$TC" run env $BUILD_ENV "$TREE/configure" "$@") \
