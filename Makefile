@@ -6,11 +6,15 @@
 #   make build    toolchain, dependencies, QEMU (wasm32) and the guest
 #   make native   the same QEMU tree built natively with gcc (reference)
 #   make series   the port as an upstream-style patch series (git format-patch)
+#   make site     the browser page, QEMU and the guests as a static site
+#   make serve    serve that site on http://127.0.0.1:8080/ (PORT=, HOST=)
 
 SHELL = /bin/sh
 OUT ?= $(CURDIR)/build
+PORT ?= 8080
+HOST ?= 127.0.0.1
 
-.PHONY: all run build toolchain deps qemu guest native check series clean
+.PHONY: all run build toolchain deps qemu guest native site serve check series clean
 
 all: build
 
@@ -34,7 +38,14 @@ native: toolchain
 run: build
 	scripts/run-demo.sh
 
-check: build native
+site: build
+	scripts/web.sh site
+
+serve: site
+	scripts/web.sh serve --host $(HOST) --port $(PORT)
+
+check: build native site
+	scripts/web.sh chromium
 	tests/run.sh
 
 series:
