@@ -32,11 +32,21 @@ as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# apt-get install, updating the package lists first if they are stale or
+# missing (fresh container images ship none).
+apt_install() {
+    set -- install -y --no-install-recommends "$@"
+    apt "$@" > /dev/null 2>&1 || { apt update > /dev/null && apt "$@" > /dev/null; }
+}
+
+apt() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}
+
 deps() {
     if ! command -v npm > /dev/null; then
         say "installing npm (Debian package)"
-        as_root apt-get install -y --no-install-recommends npm > /dev/null ||
-            die "could not install npm with apt-get"
+        apt_install npm || die "could not install npm with apt-get"
     fi
     stamp=$WEB/node_modules/.package-lock.json
     if ! newer "$WEB/package-lock.json" "$stamp"; then
@@ -50,8 +60,7 @@ deps() {
 chromium() {
     [ -x /usr/bin/chromium ] && return 0
     say "installing Debian's chromium for the browser test"
-    as_root apt-get install -y --no-install-recommends chromium \
-        fonts-dejavu-core > /dev/null ||
+    apt_install chromium fonts-dejavu-core ||
         die "could not install chromium with apt-get"
 }
 
