@@ -166,6 +166,8 @@ test('the embedding API runs a VM with I/O callbacks', async (t) => {
     const vm = startVm({
       memory: 32,
       bios: new Uint8Array(bios),
+      // Unused by the BIOS, but QEMU opens it: a bad -drive would stop it.
+      drives: [{ file: new Blob([new Uint8Array(1 << 20)]), readonly: true }],
       args: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
     }, {
       onOutput: (bytes) => { text += decoder.decode(bytes, { stream: true }); },

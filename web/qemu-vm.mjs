@@ -42,7 +42,8 @@ const POLLIN = 1;
 const POLLOUT = 4;
 // wasm32 memory (4 GiB) holds QEMU, its translation buffer and guest RAM.
 const MAX_RAM_MIB = 2048;
-// What qemu-system-x86_64's pc machine loads with -kernel and no NIC.
+// What qemu-system-x86_64's pc machine loads with -kernel and no NIC
+// (the list scripts/web.sh puts in the site).
 const DEFAULT_FIRMWARE = ['bios-256k.bin', 'vgabios-stdvga.bin',
   'kvmvapic.bin', 'linuxboot_dma.bin', 'linuxboot.bin', 'pvh.bin'];
 
@@ -99,25 +100,23 @@ function baseName(spec, fallback) {
   return name || fallback;
 }
 
-function isData(spec) {
-  return spec instanceof Blob || spec instanceof ArrayBuffer ||
-    ArrayBuffer.isView(spec);
-}
-
 // The files to put in Emscripten's file system and QEMU's arguments for
 // them, from the config.
 export function plan(config, moduleUrl = import.meta.url) {
   const files = [];
+  // Each file under its own name; two different files that share a
+  // name (two drives called disk.img) get a number in front.
   const add = (spec, dir, fallback) => {
     const name = baseName(spec, fallback);
-    const fsPath = `${dir}/${name}`;
-    if (!files.some((f) => f.fsPath === fsPath)) {
-      files.push({ name, fsPath, spec });
-    }
+    let fsPath = `${dir}/${name}`;
+    const same = files.find((f) => f.fsPath === fsPath);
+    if (same && same.spec === spec) return fsPath;
+    if (same) fsPath = `${dir}/${files.length}-${name}`;
+    files.push({ name, fsPath, spec });
     return fsPath;
   };
 
-  const mib = parseMemoryMiB(config.memory ?? '256M');
+  const mib = Math.round(parseMemoryMiB(config.memory ?? '256M'));
   if (!(mib > 0)) throw new VmError('config', `Bad memory size '${config.memory}'.`);
   if (mib > MAX_RAM_MIB) {
     throw new VmError('config', `${config.memory} is too much RAM for ` +
