@@ -1,0 +1,331 @@
+// The benchmark of the wasm32 TCG backend (`make bench`): boot the
+// x86_64 and i386 demo guests on each emulator configuration, run the
+// workloads of bench/workloads.mjs on the serial console, time each from
+// the host (command sent to prompt back), check that every configuration
+// printed the same, and write the report (bench/report.mjs).
+//
+// Environment (all optional; `make bench VAR=...` passes them on):
+//   BENCH_QUICK=1        small sizes, for developing the benchmark
+//   BENCH=shell,gzip     only these workloads (boot is always timed)
+//   BENCH_CONFIGS=native,v86   only these configurations
+//   BENCH_ARCH=i386      only these guests (x86_64, i386)
+//   BENCH_REPEAT=3       time each workload N times, keep the fastest
+//   BENCH_TIMEOUT_S=1800 give up a workload after this long
+//   BENCH_OUT=DIR        where the report goes (default build/bench)
+//   BENCH_MERGE=1        keep the other configurations' columns from the
+//                        last run's results.json there
+//   BOOT_TIMEOUT_S=900   give up a boot after this long
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  Guest, PROMPT, TOP, OUT, GUEST, WASM_QEMU, NATIVE_QEMU, BOOT_TIMEOUT_MS,
+} from '../tests/guest.mjs';
+import { workloads, setupCommand, sizes } from './workloads.mjs';
+import { writeReport } from './report.mjs';
+
+const BENCH_OUT = process.env.BENCH_OUT || path.join(OUT, 'bench');
+const SIZE = process.env.BENCH_QUICK === '1' ? 'quick' : 'full';
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT || 1));
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S || 1800) * 1000;
+
+// What each column runs.  The QEMU options of the wasm backend are
+// passed even to a build that does not know them yet: it refuses them
+// at start-up, and the column says so.
+export const CONFIGS = [
+  { name: 'default', label: 'wasm32 default', binary: WASM_QEMU, accel: [] },
+  { name: 'wasm-off', label: 'wasm32 wasm=off', binary: WASM_QEMU,
+    accel: ['-accel', 'tcg,wasm=off'] },
+  { name: 'threshold1', label: 'wasm32 threshold=1', binary: WASM_QEMU,
+    accel: ['-accel', 'tcg,wasm-threshold=1'] },
+  { name: 'native', label: 'native QEMU TCG', binary: NATIVE_QEMU, accel: [] },
+  { name: 'v86', label: 'v86', v86: true, arches: ['i386'] },
+];
+
+// The two guests.  x86_64 boots the uncompressed kernel through PVH when
+// it is there, as the tests do; v86 only takes a bzImage, and the i386
+// (686) kernel has no PVH entry anyway.
+export const ARCHES = ['x86_64', 'i386'];
+
+function guestFiles(arch) {
+  const dir = arch === 'i386' ? path.join(GUEST, 'i386') : GUEST;
+  const vmlinux = path.join(dir, 'vmlinux');
+  return {
+    dir,
+    kernel: fs.existsSync(vmlinux) ? vmlinux : path.join(dir, 'bzImage'),
+    bzImage: path.join(dir, 'bzImage'),
+    initramfs: path.join(dir, 'initramfs.cpio.gz'),
+    cmdline: fs.readFileSync(path.join(dir, 'cmdline'), 'utf8').trim(),
+  };
+}
+
+function listFromEnv(name, all) {
+  const v = process.env[name];
+  if (!v) return all;
+  const want = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const w of want) {
+    if (!all.includes(w)) {
+      throw new Error(`${name}: unknown '${w}' (known: ${all.join(', ')})`);
+    }
+  }
+  return all.filter((a) => want.includes(a));
+}
+
+// The guest's initramfs plus cbench at /usr/bin/cbench (newc archives
+// concatenated: Linux unpacks one after the other).  Under build/: the
+// native QEMU runs in a chroot that does not see /tmp.
+function makeInitrd(arch, files) {
+  const extra = path.join(BENCH_OUT, `extra-${arch}.cpio.gz`);
+  execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
+    ['extra-cpio', extra, `${path.join(BENCH_OUT, `cbench-${arch}`)}:/usr/bin/cbench`]);
+  const initrd = path.join(BENCH_OUT, `initrd-${arch}.cpio.gz`);
+  fs.writeFileSync(initrd, Buffer.concat([
+    fs.readFileSync(files.initramfs), fs.readFileSync(extra)]));
+  fs.rmSync(extra);
+  return initrd;
+}
+
+function command(config, files, initrd) {
+  if (config.v86) {
+    return ['node', [path.join(TOP, 'bench', 'v86-run.mjs'),
+      '--bios', path.join(GUEST, 'firmware', 'bios.bin'),
+      '--vga-bios', path.join(GUEST, 'firmware', 'vgabios-stdvga.bin'),
+      '--kernel', files.bzImage, '--initrd', initrd,
+      '--append', files.cmdline, '--mem', '256']];
+  }
+  return [config.binary, [...config.accel,
+    '-nographic', '-nic', 'none', '-m', '256M', '-no-reboot',
+    '-L', path.join(GUEST, 'firmware'), '-kernel', files.kernel,
+    '-initrd', initrd, '-append', files.cmdline]];
+}
+
+// Why a configuration cannot run at all on this machine, or null.
+function unavailable(config) {
+  if (config.v86) {
+    try {
+      import.meta.resolve('v86');
+    } catch {
+      return 'npm package v86 not installed (npm install)';
+    }
+    return null;
+  }
+  if (!fs.existsSync(config.binary)) return `${config.binary} not built`;
+  if (config.binary === WASM_QEMU &&
+      !fs.existsSync(path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64.wasm'))) {
+    return 'build/qemu not built (make build)';
+  }
+  return null;
+}
+
+// Run one command on the console and time it from the host: from
+// sending the line until the shell's prompt is back.  The markers are
+// split in the typed line so that its echo cannot match.
+async function timed(vm, cmd, timeoutMs) {
+  const n = ++vm.seq;
+  const from = vm.output.length;
+  const t0 = performance.now();
+  vm.send(`echo "@@""B${n}"; ${cmd}; echo "@@""E${n}"\n`);
+  const re = new RegExp(`\\r?\\n@@B${n}\\r?\\n([\\s\\S]*?)@@E${n}\\r?\\n`);
+  const { match, end } = await vm.waitFor(re, timeoutMs, from);
+  await vm.waitFor(PROMPT, timeoutMs, end);
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    output: match[1].replace(/\r/g, '').trim(),
+  };
+}
+
+// The one line that says why QEMU gave up, e.g. an unknown -accel
+// property of a build that predates the wasm backend.
+function exitReason(vm) {
+  const lines = vm.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const err = lines.find((l) => /error|not found|invalid|unknown|property/i.test(l));
+  const code = vm.exited ? `exit status ${vm.exited.code ?? vm.exited.signal}` : '';
+  return (err || lines[0] || code || 'exited').slice(0, 200);
+}
+
+function log(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+// Stop a guest: QEMU powers off with the guest; v86 cannot, and ends
+// with its stdin.  Either is killed if it lingers.
+async function stop(vm, config) {
+  if (vm.exited) return;
+  if (config.v86) vm.proc.stdin.end();
+  else vm.send('poweroff -f\n');
+  const timer = setTimeout(() => vm.kill(), 30000);
+  await vm.exit;
+  clearTimeout(timer);
+}
+
+// Time `w` REPEAT times in a running guest; the fastest run counts, and
+// output that changes between runs is a failure of its own.
+async function measure(vm, w) {
+  const runs = [];
+  for (let i = 0; i < REPEAT; i++) runs.push(await timed(vm, w.cmd, TIMEOUT_MS));
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  if (runs.some((r) => r.output !== best.output)) best.unstable = true;
+  return best;
+}
+
+// One boot of one configuration on one guest, then every workload in
+// the same VM.  Results go to `record(workload, result)`; returns
+// {na: reason} when the emulator would not start at all.
+async function session(config, arch, files, initrd, list, record) {
+  const [bin, args] = command(config, files, initrd);
+  const tag = `${arch} ${config.name}`;
+  log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
+  const t0 = performance.now();
+  const vm = new Guest(bin, args);
+  // What failed, for the workloads that then cannot run.
+  const failed = (what, e) => {
+    const why = vm.exited ? exitReason(vm) : `${what} timed out`;
+    log(`${tag}: ${what} failed: ${e.message.slice(0, 300)}`);
+    return why;
+  };
+  let broken = null;
+  try {
+    try {
+      await vm.waitFor(PROMPT, BOOT_TIMEOUT_MS);
+      const seconds = (performance.now() - t0) / 1000;
+      record('boot', { seconds, output: '' });
+      log(`${tag}: boot ${seconds.toFixed(1)} s`);
+    } catch (e) {
+      if (vm.exited && !vm.output.includes('\n')) return { na: exitReason(vm) };
+      broken = failed('boot', e);
+      record('boot', { error: broken });
+    }
+    if (!broken) {
+      try {
+        const setup = await timed(vm, setupCommand(SIZE), TIMEOUT_MS);
+        log(`${tag}: setup (untimed) ${setup.seconds.toFixed(1)} s: ${setup.output}`);
+      } catch (e) {
+        broken = failed('setup', e);
+      }
+    }
+    for (const w of list) {
+      if (broken) {
+        record(w.name, { error: `not run: ${broken}` });
+        continue;
+      }
+      try {
+        const best = await measure(vm, w);
+        record(w.name, best);
+        log(`${tag}: ${w.name} ${best.seconds.toFixed(2)} s: ` +
+          best.output.replace(/\n/g, ' | ').slice(0, 120));
+      } catch (e) {
+        broken = failed(w.name, e);
+        record(w.name, { error: broken });
+      }
+    }
+    return {};
+  } finally {
+    await stop(vm, config);
+  }
+}
+
+// BENCH_MERGE=1: the last run's results, to keep the columns this run
+// does not measure (say, native and v86 while the wasm build changes).
+function previous(file, size) {
+  if (!fs.existsSync(file)) return null;
+  const old = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (old.size !== size) {
+    throw new Error(`BENCH_MERGE: ${file} has ${old.size} sizes, not ${size}`);
+  }
+  return old;
+}
+
+function keepColumn(data, old, name) {
+  const entry = old.configs.find((c) => c.name === name);
+  data.configs.push({ ...entry, from: entry.from || old.started });
+  data.results.push(...old.results.filter((r) => r.config === name &&
+    data.arches.includes(r.arch)));
+}
+
+// cbench for both guests: freestanding, so no 32-bit libc is needed.
+function buildCbench() {
+  fs.mkdirSync(BENCH_OUT, { recursive: true });
+  execFileSync(path.join(TOP, 'bench', 'setup.sh'), ['cbench', BENCH_OUT],
+    { stdio: 'inherit' });
+}
+
+function hostInfo() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model || 'unknown', cores: cpus.length,
+    node: process.version, loadavg: os.loadavg().map((x) => x.toFixed(2)),
+  };
+}
+
+async function main() {
+  const all = workloads(SIZE);
+  const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
+  const list = all.filter((w) => names.includes(w.name));
+  const configs = listFromEnv('BENCH_CONFIGS', CONFIGS.map((c) => c.name))
+    .map((n) => CONFIGS.find((c) => c.name === n));
+  const arches = listFromEnv('BENCH_ARCH', ARCHES);
+  buildCbench();
+
+  const started = new Date();
+  const data = {
+    started: started.toISOString(), size: SIZE, sizes: sizes(SIZE),
+    repeat: REPEAT, host: hostInfo(),
+    workloads: [{ name: 'boot', cpu: false, what: 'start to shell prompt' },
+      ...list.map(({ name, cpu, what, cmd }) => ({ name, cpu, what, cmd }))],
+    arches, configs: [], results: [],
+  };
+  const jsonFile = path.join(BENCH_OUT, 'results.json');
+  const save = () => fs.writeFileSync(jsonFile, JSON.stringify(data, null, 2) + '\n');
+
+  const old = process.env.BENCH_MERGE === '1' ? previous(jsonFile, SIZE) : null;
+  for (const config of CONFIGS) {
+    const { v86, binary, accel, ...rest } = config;
+    if (configs.includes(config)) {
+      data.configs.push({ ...rest, command: v86 ? 'node bench/v86-run.mjs' :
+        [path.relative(TOP, binary), ...accel].join(' '), na: {} });
+    } else if (old?.configs.some((c) => c.name === config.name)) {
+      keepColumn(data, old, config.name);
+    }
+  }
+  for (const arch of arches) {
+    const files = guestFiles(arch);
+    const initrd = makeInitrd(arch, files);
+    for (const config of configs) {
+      const entry = data.configs.find((c) => c.name === config.name);
+      if (config.arches && !config.arches.includes(arch)) {
+        entry.na[arch] = `${config.label} runs ${config.arches.join('/')} guests only`;
+        continue;
+      }
+      const why = unavailable(config);
+      if (why) {
+        entry.na[arch] = why;
+        log(`${arch} ${config.name}: n/a: ${why}`);
+        continue;
+      }
+      const record = (workload, r) => {
+        data.results.push({ arch, config: config.name, workload, ...r });
+        save();
+      };
+      const { na } = await session(config, arch, files, initrd, list, record);
+      if (na) {
+        entry.na[arch] = na;
+        log(`${arch} ${config.name}: n/a: ${na}`);
+      }
+      save();
+    }
+  }
+  data.finished = new Date().toISOString();
+  data.host.loadavgEnd = os.loadavg().map((x) => x.toFixed(2));
+  save();
+  const text = writeReport(data, BENCH_OUT);
+  process.stdout.write(text);
+  log(`report: ${path.relative(process.cwd(), BENCH_OUT) || '.'}/report.{txt,md,svg}, results.json`);
+}
+
+main().catch((e) => {
+  log(`error: ${e.message}`);
+  process.exit(1);
+});
