@@ -57,6 +57,25 @@ export function mismatches(data) {
   return out;
 }
 
+// Workloads whose reference output is the same on every guest: the
+// text, busybox's version and cbench's arithmetic do not depend on the
+// word size, so a difference here points at an emulator.
+function archAgreement(data) {
+  if (data.arches.length < 2) return null;
+  const ref = (arch, w) => {
+    const rs = data.configs.map((c) => result(data, arch, c.name, w))
+      .filter((r) => r && typeof r.output === 'string');
+    return (rs.find((r) => r.config === 'native') || rs[0])?.output;
+  };
+  const same = [], differ = [];
+  for (const w of data.workloads.filter((k) => k.name !== 'boot')) {
+    const outs = data.arches.map((a) => ref(a, w.name));
+    if (outs.some((o) => o === undefined)) continue;
+    (outs.every((o) => o === outs[0]) ? same : differ).push(w.name);
+  }
+  return { same, differ };
+}
+
 // Geometric mean of the CPU-bound workloads' times of a configuration,
 // and its ratio to another configuration over the workloads both ran.
 function gm(data, arch, config, against) {
@@ -221,6 +240,12 @@ function details(data, notes, bad) {
     out.push(`  MISMATCH ${m.arch} ${m.workload} on ${m.config}` +
       (m.unstable ? ' (changed between repeats)' : '') +
       `: ${JSON.stringify(m.got)} vs ${m.ref}'s ${JSON.stringify(m.want)}`);
+  }
+  const agree = archAgreement(data);
+  if (agree && (agree.same.length || agree.differ.length)) {
+    out.push(`  ${data.arches.join(' and ')} guests print the same for: ` +
+      `${agree.same.join(', ') || 'none'}` +
+      (agree.differ.length ? `; differently for: ${agree.differ.join(', ')}` : ''));
   }
   out.push('', 'Targets (issue 3):', ...targets(data).map((l) => `  ${l}`));
   return out;

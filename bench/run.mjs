@@ -90,7 +90,7 @@ function makeInitrd(arch, files) {
 
 function command(config, files, initrd) {
   if (config.v86) {
-    return ['node', [path.join(TOP, 'bench', 'v86-run.mjs'),
+    return [process.execPath, [path.join(TOP, 'bench', 'v86-run.mjs'),
       '--bios', path.join(GUEST, 'firmware', 'bios.bin'),
       '--vga-bios', path.join(GUEST, 'firmware', 'vgabios-stdvga.bin'),
       '--kernel', files.bzImage, '--initrd', initrd,
@@ -180,6 +180,11 @@ async function session(config, arch, files, initrd, list, record) {
   log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
   const t0 = performance.now();
   const vm = new Guest(bin, args);
+  // The console, for looking into a failure or a strange time.
+  const consoleLog = fs.createWriteStream(path.join(BENCH_OUT,
+    `console-${arch}-${config.name}.log`));
+  vm.proc.stdout.pipe(consoleLog);
+  vm.proc.stderr.pipe(consoleLog);
   // What failed, for the workloads that then cannot run.
   const failed = (what, e) => {
     const why = vm.exited ? exitReason(vm) : `${what} timed out`;
