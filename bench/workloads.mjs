@@ -32,6 +32,10 @@ const SIZES = {
   },
 };
 
+function bytesText(bytes) {
+  return bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes >> 10} KiB`;
+}
+
 // `seq` is busybox's; a `for r in $(seq N)` loop repeats a step.
 function repeat(n, body) {
   return n === 1 ? body : `for r in $(seq ${n}); do ${body}; done | sort -u`;
@@ -44,7 +48,7 @@ export function workloads(size = 'full') {
   return [
     {
       name: 'shell', cpu: true,
-      what: 'ash arithmetic loop',
+      what: `ash arithmetic loop, ${s.shell} rounds`,
       cmd: `i=0; s=0; while [ $i -lt ${s.shell} ]; do` +
         ` s=$(( (s * 31 + i) & 0xffffff )); i=$((i + 1)); done; echo $s`,
     },
@@ -53,30 +57,30 @@ export function workloads(size = 'full') {
       // skipping its 10 bytes anyway keeps the check on the deflate
       // stream alone.
       name: 'gzip', cpu: true,
-      what: 'gzip -6 and gunzip of the text',
+      what: `gzip -6 and gunzip of ${bytesText(s.gzip)} of text`,
       cmd: `head -c ${s.gzip} ${DATA} | gzip -c > /tmp/d.gz &&` +
         ` tail -c +11 /tmp/d.gz | md5sum && gzip -dc /tmp/d.gz | md5sum`,
     },
     {
       name: 'hash', cpu: true,
-      what: 'sha256sum + md5sum of the text',
+      what: `sha256sum + md5sum of ${bytesText(s.data)} of text, ${s.hashRounds} times`,
       cmd: repeat(s.hashRounds, `sha256sum < ${DATA} && md5sum < ${DATA}`),
     },
     {
       name: 'sort', cpu: true,
-      what: 'sort of the text\'s lines',
+      what: `sort of ${bytesText(s.sort)} of text lines`,
       cmd: `head -c ${s.sort} ${DATA} | sort | md5sum`,
     },
     {
       name: 'awk', cpu: true,
-      what: 'awk word counts',
+      what: `awk counting the words of ${bytesText(s.awk)} of text`,
       cmd: `head -c ${s.awk} ${DATA} | awk '{ for (i = 1; i <= NF; i++)` +
         ` { n[$i]++; t += length($i) } } END { for (k in n) u++;` +
         ` print NR, u, t }'`,
     },
     {
       name: 'cbench', cpu: true,
-      what: 'compiled C: sort, sieve, matrix, crc32, hash',
+      what: `compiled C (sort, sieve, matrix, crc32, hash), ${s.cbench} rounds`,
       cmd: `cbench run ${s.cbench}`,
     },
   ];
