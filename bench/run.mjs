@@ -18,6 +18,7 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -106,7 +107,7 @@ function command(config, files, initrd) {
 function unavailable(config) {
   if (config.v86) {
     try {
-      import.meta.resolve('v86');
+      createRequire(import.meta.url).resolve('v86');
     } catch {
       return 'npm package v86 not installed (npm install)';
     }

@@ -10,8 +10,8 @@
 // by default), so the caller ends the process; stdin's end ends it too.
 
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { V86 } from 'v86';
 
 function parseArgs(argv) {
@@ -44,8 +44,9 @@ function image(file) {
 }
 
 // The ES module build cannot find its .wasm by itself (no __dirname).
+// require.resolve rather than import.meta.resolve, which Node 18 lacks.
 function wasmPath() {
-  const lib = fileURLToPath(import.meta.resolve('v86'));
+  const lib = createRequire(import.meta.url).resolve('v86');
   return path.join(path.dirname(lib), 'v86.wasm');
 }
 
