@@ -206,7 +206,15 @@ function header(data) {
       ` (${data.size} sizes${data.repeat > 1 ? `, fastest of ${data.repeat}` : ''})`,
     `host: ${h.cpu}, ${h.cores} cores, Node.js ${h.node}, load average` +
       ` ${h.loadavg.join(' ')} at the start${h.loadavgEnd ? `, ${h.loadavgEnd.join(' ')} at the end` : ''}`,
+    ...builds(data.builds),
   ];
+}
+
+function builds(b) {
+  if (!b) return [];
+  const one = (s) => (s ? `${s.file} (${s.mtime.replace('T', ' ').slice(0, 16)},` +
+    ` ${(s.bytes / 1e6).toFixed(1)} MB)` : 'missing');
+  return [`builds: wasm32 ${one(b.wasm)}, native ${one(b.native)}, v86 ${b.v86 || 'missing'}`];
 }
 
 function legend(data) {

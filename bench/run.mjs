@@ -143,7 +143,8 @@ async function timed(vm, cmd, timeoutMs) {
 function exitReason(vm) {
   const lines = vm.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const err = lines.find((l) => /error|not found|invalid|unknown|property/i.test(l));
-  const code = vm.exited ? `exit status ${vm.exited.code ?? vm.exited.signal}` : '';
+  const e = vm.exited;
+  const code = !e ? '' : e.signal ? `killed by ${e.signal}` : `exited with status ${e.code}`;
   return (err || lines[0] || code || 'exited').slice(0, 200);
 }
 
@@ -266,6 +267,32 @@ function hostInfo() {
   };
 }
 
+// Which builds were measured: the wasm32 build changes often, so a
+// report names its file and date.
+function buildInfo() {
+  const stamp = (file) => {
+    try {
+      const st = fs.statSync(file);
+      return { file: path.relative(TOP, file), mtime: st.mtime.toISOString(), bytes: st.size };
+    } catch {
+      return null;
+    }
+  };
+  let v86 = null;
+  try {
+    const pkg = createRequire(import.meta.url).resolve('v86/package.json');
+    v86 = JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+  } catch {
+    // Not installed: its column says so.
+  }
+  const wasmDir = process.env.QEMU_WASM_BUILD || path.join(TOP, 'build', 'qemu');
+  return {
+    wasm: stamp(path.join(wasmDir, 'qemu-system-x86_64.wasm')),
+    native: stamp(path.join(OUT, 'native', 'bin', 'qemu-system-x86_64')),
+    v86,
+  };
+}
+
 async function main() {
   const all = workloads(SIZE);
   const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
@@ -278,7 +305,7 @@ async function main() {
   const started = new Date();
   const data = {
     started: started.toISOString(), size: SIZE, sizes: sizes(SIZE),
-    repeat: REPEAT, host: hostInfo(),
+    repeat: REPEAT, host: hostInfo(), builds: buildInfo(),
     workloads: [{ name: 'boot', cpu: false, what: 'start to shell prompt' },
       ...list.map(({ name, cpu, what, cmd }) => ({ name, cpu, what, cmd }))],
     arches, configs: [], results: [],
