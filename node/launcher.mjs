@@ -114,6 +114,14 @@ export async function run(prog, argv) {
     process.stdout.write('', () => process.exit(status));
   };
 
+  // QEMU's own variables (debugging aids such as QEMU_WASM32_DUMP) reach
+  // it; Emscripten gives programs a fixed environment otherwise.
+  const passEnvironment = (env) => {
+    for (const [k, v] of Object.entries(process.env)) {
+      if (k.startsWith('QEMU_') && !k.startsWith('QEMU_WASM_')) env[k] = v;
+    }
+  };
+
   const { default: createQemu } = await import(pathToFileURL(js).href);
   const Module = {
     arguments: argv,
@@ -121,7 +129,10 @@ export async function run(prog, argv) {
     // run QEMU's atexit handlers on Node's main thread, where they block.
     noExitRuntime: true,
     thisProgram: prog,
-    preRun: [(m) => mountHost(m.FS, m.NODEFS)],
+    preRun: [(m) => {
+      mountHost(m.FS, m.NODEFS);
+      passEnvironment(m.ENV);
+    }],
     onRuntimeInitialized() {
       makeConsole(Module.FS);
     },
