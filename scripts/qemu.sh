@@ -74,10 +74,13 @@ update_tree() {
 LOGS=$OUT/logs
 mkdir -p "$LOGS"
 
-# Configure again only when the options or the series change; otherwise
-# ninja regenerates what it must by itself.
+# Configure again only when the options, configure itself or our meson
+# cross file change: for the series' other edits (meson.build files
+# included) ninja regenerates what it must by itself.
 configure_once() { # build-dir stamp configure-args...
-    bdir=$1 want=$(printf '%s\n' "$2" | recipe_hash)
+    bdir=$1
+    want=$( { printf '%s\n' "$2"; cat "$TREE/configure" \
+              "$TREE/configs/meson/emscripten.txt"; } | recipe_hash)
     shift 2
     if [ -f "$bdir/build.ninja" ] &&
        [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
@@ -113,7 +116,7 @@ build_wasm() {
     bdir=$WORK/qemu-build-wasm
     BUILD_ENV="PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$deps/lib/pkgconfig EM_COMPILER_WRAPPER=/usr/bin/ccache"
     # shellcheck disable=SC2086
-    configure_once "$bdir" "$deps $COMMON_OPTS $(cat "$TOP/qemu/series")" \
+    configure_once "$bdir" "$deps $COMMON_OPTS" \
         --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
         --extra-cflags="-I$deps/include" --extra-ldflags="-L$deps/lib" \
         --static $COMMON_OPTS
@@ -129,7 +132,7 @@ build_native() {
     bdir=$WORK/qemu-build-native
     BUILD_ENV=
     # shellcheck disable=SC2086
-    configure_once "$bdir" "native $COMMON_OPTS $(cat "$TOP/qemu/series")" \
+    configure_once "$bdir" "native $COMMON_OPTS" \
         --cc="ccache gcc" $COMMON_OPTS
     build "$bdir" "$PROG"
     mkdir -p "$OUT/native/bin"

@@ -1,0 +1,75 @@
+// The WebAssembly the backend generates: every module it emits is valid
+// (WebAssembly.validate), and a module the engine rejects is reported in
+// one clear line while its block stays on the interpreter, so the guest
+// still gets the right answer.  QEMU's `memory` system test (built by
+// scripts/tcg-tests.sh) is the guest: small, but it exercises loads and
+// stores of every size and sign, and compiles a few thousand blocks
+// with wasm-threshold=1.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { GUEST, WASM_QEMU } from './guest.mjs';
+import { TCG_TESTS, scratchDir } from './tcg.mjs';
+
+const TIMEOUT_MS = Number(process.env.TCG_TEST_TIMEOUT_S || 900) * 1000;
+const dir = scratchDir('wasm-modules-');
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function runMemoryTest(accel, env) {
+  const out = path.join(dir, `memory-${Object.keys(env).join('-')}.out`);
+  const args = ['-L', path.join(GUEST, 'firmware'),
+    '-monitor', 'none', '-display', 'none',
+    '-chardev', `file,path=${out},id=output`,
+    '-device', 'isa-debugcon,chardev=output',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4',
+    '-accel', accel,
+    '-kernel', path.join(TCG_TESTS, 'system', 'memory')];
+  return new Promise((resolve) => {
+    const proc = spawn(WASM_QEMU, args, {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stdout.on('data', (d) => { stderr += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), TIMEOUT_MS);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code, stderr,
+        output: fs.existsSync(out) ? fs.readFileSync(out, 'latin1') : '',
+      });
+    });
+  });
+}
+
+test('every generated module validates', async () => {
+  const dump = path.join(dir, 'dump');
+  fs.mkdirSync(dump);
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+    { QEMU_WASM32_DUMP: dump });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const files = fs.readdirSync(dump);
+  const stats = /wasm32: (\d+) blocks compiled/.exec(r.stderr);
+  assert.ok(stats, `no statistics in: ${r.stderr}`);
+  assert.equal(files.length, Number(stats[1]));
+  assert.ok(files.length > 100, `only ${files.length} modules`);
+  const invalid = files.filter(
+    (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
+  assert.deepEqual(invalid, []);
+});
+
+test('a corrupted module is reported and its block interpreted', async () => {
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+    { QEMU_WASM32_CORRUPT: '20' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const warnings = r.stderr.split('\n').filter((l) => /did not compile/.test(l));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0],
+    /^qemu-system-x86_64: warning: wasm32: the module for the block at guest pc 0x[0-9a-f]+ did not compile \(CompileError: .+\); it stays on the interpreter$/);
+  assert.match(r.stderr, /wasm32: \d+ blocks compiled .* 1 invalid/);
+});
