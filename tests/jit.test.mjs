@@ -51,6 +51,9 @@ function theInitrd() {
     ...userTests.map((n) => [path.join(TCG_TESTS, 'user', n), `/root/tcg/${n}`])]);
   return initrd;
 }
+test.after(() => {
+  if (initrd) fs.rmSync(path.dirname(initrd), { recursive: true, force: true });
+});
 
 // --- the shell workloads ---------------------------------------------------
 
