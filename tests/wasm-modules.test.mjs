@@ -55,7 +55,12 @@ test('every generated module validates', async () => {
   const files = fs.readdirSync(dump);
   const stats = /wasm32: (\d+) blocks compiled/.exec(r.stderr);
   assert.ok(stats, `no statistics in: ${r.stderr}`);
-  assert.equal(files.length, Number(stats[1]));
+  // Every compiled module was dumped.  There may be one more: when the
+  // test exits (from the vCPU thread), Emscripten's exit runs on the main
+  // thread, which prints the statistics while the vCPU thread can still
+  // be compiling a block.
+  assert.ok(files.length >= Number(stats[1]),
+    `${files.length} modules dumped, ${stats[1]} compiled`);
   assert.ok(files.length > 100, `only ${files.length} modules`);
   const invalid = files.filter(
     (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
@@ -70,6 +75,6 @@ test('a corrupted module is reported and its block interpreted', async () => {
   const warnings = r.stderr.split('\n').filter((l) => /did not compile/.test(l));
   assert.equal(warnings.length, 1, r.stderr);
   assert.match(warnings[0],
-    /^qemu-system-x86_64: warning: wasm32: the module for the block at guest pc 0x[0-9a-f]+ did not compile \(CompileError: .+\); it stays on the interpreter$/);
+    /^qemu-system-x86_64: warning: wasm32: the module for the block at guest (pc|physical address) 0x[0-9a-f]+ did not compile \(CompileError: .+\); it stays on the interpreter$/);
   assert.match(r.stderr, /wasm32: \d+ blocks compiled .* 1 invalid/);
 });
