@@ -25,12 +25,9 @@ import {
 } from './guest.mjs';
 import {
   selectedConfigs, configName, tcgTests, scratchDir, TCG_TESTS, runOnHost,
-  md5, readGuestFile, firstDifference, maskUndefined,
+  md5, readGuestFile, firstDifference, maskUndefined, TCG_TIMEOUT_MS,
 } from './tcg.mjs';
 
-// One guest command may take minutes on the interpreter of a busy
-// machine; a hang still ends the test.
-const RUN_TIMEOUT_MS = Number(process.env.TCG_TEST_TIMEOUT_S || 900) * 1000;
 const CPU = ['-cpu', 'max'];
 
 // --- the guest's files -----------------------------------------------------
@@ -137,7 +134,7 @@ async function timed(t, fn) {
 // A user test's exit status and the md5 of what it printed.
 function runUserTest(vm, name) {
   return vm.run(`cd /root/tcg && ./${name} > /tmp/tcg/${name}.out 2>&1; ` +
-    `echo "status $?"; md5sum < /tmp/tcg/${name}.out`, RUN_TIMEOUT_MS);
+    `echo "status $?"; md5sum < /tmp/tcg/${name}.out`, TCG_TIMEOUT_MS);
 }
 
 async function powerOff(vm) {
@@ -159,7 +156,7 @@ test('native QEMU runs the workloads and QEMU\'s user-mode tests (reference)',
       await t.test(name, async (t) => {
         const got = await runUserTest(vm, name);
         res.set(name, got);
-        const output = await readGuestFile(vm, `/tmp/tcg/${name}.out`, RUN_TIMEOUT_MS);
+        const output = await readGuestFile(vm, `/tmp/tcg/${name}.out`, TCG_TIMEOUT_MS);
         nativeOutputs.set(name, output);
         assert.equal(got, `status 0\n${md5(output)}  -`, `${name} fails:\n${output.slice(-1500)}`);
         checkAgainstHost(t, name, output);
@@ -167,7 +164,7 @@ test('native QEMU runs the workloads and QEMU\'s user-mode tests (reference)',
     }
     for (const [name, cmd, host] of WORKLOADS) {
       await t.test(name, async () => {
-        const got = await vm.run(cmd, RUN_TIMEOUT_MS);
+        const got = await vm.run(cmd, TCG_TIMEOUT_MS);
         res.set(name, got);
         checkWorkload(name, got, host);
       });
@@ -217,7 +214,7 @@ for (const config of selectedConfigs()) {
         res.set(name, got);
         if (got !== native.get(name)) {
           // Show where: fetch the whole output only when it differs.
-          const output = await readGuestFile(vm, `/tmp/tcg/${name}.out`, RUN_TIMEOUT_MS)
+          const output = await readGuestFile(vm, `/tmp/tcg/${name}.out`, TCG_TIMEOUT_MS)
             .catch((e) => `(cannot read it back: ${e.message})`);
           const want = nativeOutputs.get(name);
           assert.fail(`${name}: ${got.split('\n')[0]}, native QEMU: ` +
@@ -230,7 +227,7 @@ for (const config of selectedConfigs()) {
     }
     for (const [name, cmd, host] of WORKLOADS) {
       await t.test(name, async (t) => {
-        const got = await timed(t, () => vm.run(cmd, RUN_TIMEOUT_MS));
+        const got = await timed(t, () => vm.run(cmd, TCG_TIMEOUT_MS));
         res.set(name, got);
         checkWorkload(name, got, host);
         assert.ok(native.has(name), `no native result for ${name} (see the native test)`);

@@ -2,13 +2,13 @@
 // tested in, QEMU's own TCG tests as scripts/tcg-tests.sh builds them,
 // and small helpers to compare outputs.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { OUT } from './guest.mjs';
+import { GUEST, OUT } from './guest.mjs';
 
 // The backend's modes: its default policy (interpret, compile hot
 // blocks), the interpreter alone, and every block compiled before its
@@ -45,6 +45,43 @@ export function tcgTests(kind) {
     `${list} is missing: 'make tcg-tests' (scripts/tcg-tests.sh) builds ` +
     'QEMU\'s TCG tests from the base tree');
   return fs.readFileSync(list, 'utf8').split('\n').filter(Boolean);
+}
+
+// How long one test program or guest command may take.  Upstream gives
+// each test 120 s natively (TIMEOUT in tests/tcg/Makefile.target); the
+// interpreter of a busy machine needs more, and a hang still ends the test.
+export const TCG_TIMEOUT_MS = Number(process.env.TCG_TEST_TIMEOUT_S || 900) * 1000;
+
+// Run one of the system tests that scripts/tcg-tests.sh built: the
+// command line of tests/tcg/Makefile.target's softmmu run-% rule with
+// the x86_64 QEMU_OPTS, plus -L for the firmware (SeaBIOS boots the PVH
+// kernel).  Its isa-debugcon output goes to the file `out`.
+export function runSystemTest(binary, name, out, { extra = [], env = {} } = {}) {
+  const args = ['-L', path.join(GUEST, 'firmware'),
+    '-monitor', 'none', '-display', 'none',
+    '-chardev', `file,path=${out},id=output`,
+    ...extra,
+    '-device', 'isa-debugcon,chardev=output',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4',
+    '-kernel', path.join(TCG_TESTS, 'system', name)];
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const proc = spawn(binary, args, {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stdout.on('data', (d) => { stderr += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), TCG_TIMEOUT_MS);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code, signal, stderr: stderr.trim(),
+        output: fs.existsSync(out) ? fs.readFileSync(out, 'latin1') : '',
+        seconds: (Date.now() - t0) / 1000,
+      });
+    });
+  });
 }
 
 // A scratch folder under $OUT: the native reference runs in the
