@@ -38,8 +38,7 @@ async function bootAndCheck(t, binary) {
     String((1n << 62n) / 3n * 2n + 0x7fffffffn));
   assert.equal(await vm.run("sha256sum /root/data.bin | cut -d' ' -f1"), hash);
 
-  vm.send('poweroff -f\n');
-  assert.equal(await vm.exit, 0, 'QEMU exits with status 0 on poweroff');
+  assert.equal(await vm.powerOff(), 0, 'QEMU exits with status 0 on poweroff');
 }
 
 test('wasm32 qemu-system-x86_64 boots the guest under Node.js', async (t) => {

@@ -97,8 +97,10 @@ export class Guest {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re};` +
-          ` last output: ${this.output.slice(-2000)}`));
+        const e = new Error(`timed out after ${timeoutMs} ms waiting for ` +
+          `${re}; last output: ${this.output.slice(-2000)}`);
+        e.timedOut = true;
+        reject(e);
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -115,13 +117,73 @@ export class Guest {
 
   // Run a shell command and return what it printed, trimmed.  The
   // markers are split in the typed line so that its echo cannot match.
+  // Once a command has timed out, the guest is taken as hung: later
+  // commands fail at once instead of each waiting out its own timeout.
   async run(cmd, timeoutMs = 120000) {
+    if (this.hung) {
+      throw new Error(`the guest has not answered since it was given ` +
+        `'${this.hung}'`);
+    }
     const n = ++this.seq;
     const from = this.output.length;
     this.send(`echo "@@""B${n}"; ${cmd}; echo "@@""E${n}"\n`);
     const re = new RegExp(`\\r?\\n@@B${n}\\r?\\n([\\s\\S]*?)@@E${n}\\r?\\n`);
-    const { match } = await this.waitFor(re, timeoutMs, from);
-    return match[1].replace(/\r/g, '').trim();
+    try {
+      const { match } = await this.waitFor(re, timeoutMs, from);
+      return match[1].replace(/\r/g, '').trim();
+    } catch (e) {
+      if (!e.timedOut) throw e;
+      this.hung = cmd;
+      e.message += `\nwhere the CPU was, a second apart:\n${await this.cpuState()}`;
+      throw e;
+    }
+  }
+
+  // The CPU's registers from QEMU's monitor, which -nographic multiplexes
+  // on the console (Ctrl-a c switches between them): taken twice, so that
+  // a guest that spins shows other values than a CPU that is stuck.
+  async cpuState() {
+    const KEY = /^(?:R[A-Z0-9]{1,2} ?=|CR0=)/;
+    const states = [];
+    for (let i = 0; i < 2; i++) {
+      if (i) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const from = this.output.length;
+      this.send('\x01c');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      this.send('info registers\n');
+      try {
+        const { end } = await this.waitFor(/\nRIP=[\s\S]*?\(qemu\) $/, 10000, from);
+        states.push(this.output.slice(from, end).split(/\r?\n/)
+          .filter((l) => KEY.test(l)).join('\n'));
+      } catch (e) {
+        states.push(`(the monitor does not answer either: ${e.message.split(';')[0]})`);
+      }
+      this.send('\x01c');
+    }
+    return states.join('\n--\n');
+  }
+
+  // Power the guest off and resolve with QEMU's exit status; a hung
+  // guest cannot, so QEMU is killed and that is an error.
+  async powerOff(timeoutMs = 60000) {
+    if (this.hung) {
+      this.kill();
+      throw new Error(`not powered off: the guest hung at '${this.hung}'`);
+    }
+    this.send('poweroff -f\n');
+    let timer;
+    const late = new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        this.kill();
+        reject(new Error(`QEMU has not exited ${timeoutMs} ms after ` +
+          `'poweroff -f'; last output: ${this.output.slice(-500)}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exit, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   kill() {

@@ -138,8 +138,7 @@ function runUserTest(vm, name) {
 }
 
 async function powerOff(vm) {
-  vm.send('poweroff -f\n');
-  assert.equal(await vm.exit, 0, 'QEMU exits with status 0 on poweroff');
+  assert.equal(await vm.powerOff(), 0, 'QEMU exits with status 0 on poweroff');
 }
 
 // Results by configuration ('native' too): name -> output.
