@@ -120,7 +120,13 @@ build_wasm() {
         --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
         --extra-cflags="-I$deps/include" --extra-ldflags="-L$deps/lib" \
         --static $COMMON_OPTS
+    # ninja does not see the Emscripten libraries emcc links in.
+    tc=$("$TC" id)
+    if [ "$(cat "$bdir/.toolchain" 2>/dev/null)" != "$tc" ]; then
+        rm -f "$bdir/$PROG.js" "$bdir/$PROG.wasm"
+    fi
     build "$bdir" "$PROG.js"
+    echo "$tc" > "$bdir/.toolchain"
     mkdir -p "$OUT/qemu"
     for f in "$bdir/$PROG".*; do
         case $f in *.js|*.wasm|*.mjs) cp "$f" "$OUT/qemu/" ;; esac

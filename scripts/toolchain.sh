@@ -3,13 +3,17 @@
 #
 #   toolchain.sh setup        make sure a usable toolchain exists
 #   toolchain.sh run CMD...   run CMD with the toolchain on PATH
+#   toolchain.sh id           print what identifies the toolchain in use
 #
-# The user's own emcc is used when it is recent enough and meson, ninja
-# and pkg-config are there too (QEMU_WASM_TOOLCHAIN=host forces it).
-# Otherwise a Debian trixie chroot is bootstrapped into the cache and
-# commands run inside it, with the repository, the output folder and
-# the cache's work area mounted at the same paths as outside, so that
-# paths mean the same thing on both sides.
+# The user's own emcc is used when it is recent enough, does not have
+# the proxying bug below, and meson, ninja and pkg-config are there too
+# (QEMU_WASM_TOOLCHAIN=host uses it despite the bug).  Otherwise a
+# Debian trixie chroot is bootstrapped into the cache and commands run
+# inside it, with the repository, the output folder and the cache's work
+# area mounted at the same paths as outside, so that paths mean the same
+# thing on both sides.  The fixes in toolchain/emscripten/ are applied
+# to its Emscripten, and the libc archives that hold the patched files
+# are updated.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +26,10 @@ python3-pip python3-setuptools python3-wheel python3-pycotap
 autoconf automake libtool make patch xz-utils bzip2 ca-certificates
 ccache gcc g++ libc6-dev libglib2.0-dev libpixman-1-dev zlib1g-dev
 libslirp-dev git file"
+EM_FIXES=$TOP/toolchain/emscripten
+# The prebuilt libraries that hold the files EM_FIXES patch: the
+# threaded libc, with and without assertions.
+EM_FIXED_LIBS="libc-mt libc-mt-debug"
 
 version_ge() {
     [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
@@ -42,11 +50,56 @@ host_toolchain_ok() {
     mv=$(meson --version)
     version_ge "$mv" 1.5.0 || {
         say "meson $mv is older than 1.5, not using host emcc"; return 1; }
+    if proxy_finish_races "$(dirname "$(readlink -f "$(command -v emcc)")")"
+    then
+        set -- "emcc $v on PATH wakes a synchronous proxied call's caller" \
+            "after unlocking (fixed by emscripten-core/emscripten#26582);" \
+            "QEMU hangs with it under load"
+        if [ "${QEMU_WASM_TOOLCHAIN:-}" = host ]; then
+            say "warning: $*"
+            return 0
+        fi
+        say "$*; not using it (QEMU_WASM_TOOLCHAIN=host would)"
+        return 1
+    fi
     return 0
 }
 
+# Whether Emscripten in $1 signals the condition variable of a finished
+# emscripten_proxy_sync() after unlocking its mutex.  The caller's
+# context lives on its stack, so the signal can hit a reused frame:
+# see toolchain/emscripten/0001-*.
+proxy_finish_races() {
+    f=$1/system/lib/pthread/proxying.c
+    [ -f "$f" ] || return 1
+    [ "$(awk '/^void emscripten_proxy_finish/ { f = 1 }
+              f && /pthread_mutex_unlock\(&ctx->sync.mutex\)/ { u = 1 }
+              f && /pthread_cond_signal\(&ctx->sync.cond\)/ { print u + 0; exit }
+             ' "$f")" = 1 ]
+}
+
 chroot_stamp() {
-    printf '%s\n' "$SUITE" $PACKAGES | recipe_hash
+    { printf '%s\n' "$SUITE" $PACKAGES $EM_FIXED_LIBS
+      cat "$EM_FIXES"/*.patch "$TOP/toolchain/recompile-libc.py"; } |
+        recipe_hash
+}
+
+# Patch Debian's Emscripten in the chroot at $1, just bootstrapped, and
+# compile the patched C files into the prebuilt libraries.
+fix_emscripten() {
+    em=/usr/share/emscripten
+    srcs=
+    for p in "$EM_FIXES"/*.patch; do
+        patch -s -d "$1$em" -p1 < "$p" || die "cannot apply $p"
+        srcs="$srcs $(sed -n 's|^+++ b/||p' "$p")"
+    done
+    # shellcheck disable=SC2086
+    (in_chroot "$1" python3 "$TOP/toolchain/recompile-libc.py" "$em" \
+        $EM_FIXED_LIBS -- $srcs) >> "$CACHE/toolchain/debootstrap.log" 2>&1 ||
+        die "cannot recompile Emscripten's libc, see" \
+            "$CACHE/toolchain/debootstrap.log"
+    proxy_finish_races "$1$em" && die "toolchain/emscripten fixes not applied"
+    return 0
 }
 
 setup_chroot() {
@@ -66,10 +119,14 @@ setup_chroot() {
     rm -rf "$ROOT.tmp"
     mkdir -p "$ROOT.tmp"
     pkgs=$(echo $PACKAGES | tr ' ' ,)
-    debootstrap --variant=minbase --include="$pkgs" "$SUITE" "$ROOT.tmp" \
+    # Keep the packages: a changed fix or package list bootstraps again.
+    mkdir -p "$CACHE/toolchain/debs"
+    debootstrap --variant=minbase --include="$pkgs" \
+        --cache-dir="$CACHE/toolchain/debs" "$SUITE" "$ROOT.tmp" \
         "$DEBIAN_MIRROR" > "$CACHE/toolchain/debootstrap.log" 2>&1 ||
         die "debootstrap of $SUITE failed, see" \
             "$CACHE/toolchain/debootstrap.log"
+    fix_emscripten "$ROOT.tmp"
     rm -rf "$ROOT"
     mv "$ROOT.tmp" "$ROOT"
     echo "$want" > "$ROOT/.stamp"
@@ -91,13 +148,20 @@ setup() {
 run() {
     kind=$(cat "$CACHE/toolchain/kind" 2>/dev/null) ||
         die "toolchain not set up; run '$0 setup' first"
-    export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
     if [ "$kind" = host ]; then
+        export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
         exec "$@"
     fi
+    in_chroot "$ROOT" "$@"
+}
+
+# Run a command in the chroot at $1, in place of this shell: one process
+# from the caller's point of view, so that a signal reaches the command.
+in_chroot() {
+    export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
     # A private mount namespace: the bind mounts vanish with the command.
     for d in "$TOP" "$CACHE/work" "$CACHE/sources" "$CACHE/ccache" "$OUT"; do
-        mkdir -p "$d" "$ROOT$d"
+        mkdir -p "$d" "$1$d"
     done
     exec unshare --mount --propagation private /bin/sh -eu -c '
         R=$1; shift
@@ -110,11 +174,24 @@ run() {
             PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
             LANG=C.UTF-8 CCACHE_DIR="$CCACHE_DIR" \
             /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$PWD" "$@"
-    ' sh "$ROOT" "$@"
+    ' sh "$@"
+}
+
+# The toolchain in use: emcc links Emscripten's libraries without the
+# build tools knowing, so a change of toolchain means linking again.
+toolchain_id() {
+    kind=$(cat "$CACHE/toolchain/kind" 2>/dev/null) ||
+        die "toolchain not set up; run '$0 setup' first"
+    if [ "$kind" = host ]; then
+        echo "host $(emcc -dumpversion)"
+    else
+        echo "chroot $(cat "$ROOT/.stamp")"
+    fi
 }
 
 case ${1:-} in
 setup) setup ;;
 run) shift; [ $# -gt 0 ] || die "usage: $0 run CMD..."; run "$@" ;;
-*) die "usage: $0 setup | run CMD..." ;;
+id) toolchain_id ;;
+*) die "usage: $0 setup | run CMD... | id" ;;
 esac

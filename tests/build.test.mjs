@@ -41,3 +41,37 @@ test('toolchain bootstrap from an unreachable mirror',
     assert.notEqual(r.status, 0);
     assert.match(lastLine(r.stderr), /^toolchain\.sh: error: debootstrap of trixie failed, see .*debootstrap\.log$/);
   });
+
+// A stand-in for a user's Emscripten: just what toolchain.sh looks at.
+function fakeEmscripten(finishBody) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-emsdk-'));
+  const tool = (name, text) =>
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho ${text}\n`, { mode: 0o755 });
+  tool('emcc', '3.1.69');
+  tool('meson', '1.7.0');
+  tool('ninja', '1.12.1');
+  tool('pkg-config', '1.8.1');
+  const src = path.join(dir, 'system/lib/pthread');
+  fs.mkdirSync(src, { recursive: true });
+  fs.writeFileSync(path.join(src, 'proxying.c'),
+    `void emscripten_proxy_finish(em_proxying_ctx* ctx) {\n${finishBody}}\n`);
+  return { PATH: `${dir}:${process.env.PATH}` };
+}
+
+test('a host emcc that signals proxied calls after unlocking is not used',
+  { skip: process.getuid?.() !== 0 && 'the fallback, debootstrap, needs root' }, () => {
+    const r = script('toolchain.sh', ['setup'], fakeEmscripten(
+      '  pthread_mutex_unlock(&ctx->sync.mutex);\n' +
+      '  pthread_cond_signal(&ctx->sync.cond);\n'));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /emcc 3\.1\.69 on PATH wakes a synchronous proxied call's caller after unlocking .*; not using it/);
+    assert.match(lastLine(r.stderr), /debootstrap of trixie failed/);
+  });
+
+test('a host emcc that signals proxied calls before unlocking is used', () => {
+  const r = script('toolchain.sh', ['setup'], fakeEmscripten(
+    '  pthread_cond_signal(&ctx->sync.cond);\n' +
+    '  pthread_mutex_unlock(&ctx->sync.mutex);\n'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(lastLine(r.stderr), /^toolchain\.sh: using host emcc 3\.1\.69$/);
+});
