@@ -29,6 +29,9 @@ import { workloads, setupCommand, sizes } from './workloads.mjs';
 import { writeReport } from './report.mjs';
 
 const BENCH_OUT = process.env.BENCH_OUT || path.join(OUT, 'bench');
+// The guest's inputs stay under build/ wherever the report goes: the
+// native QEMU runs in the toolchain's chroot, which does not see /tmp.
+const INPUTS = path.join(OUT, 'bench-inputs');
 const SIZE = process.env.BENCH_QUICK === '1' ? 'quick' : 'full';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT || 1));
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S || 1800) * 1000;
@@ -76,13 +79,12 @@ function listFromEnv(name, all) {
 }
 
 // The guest's initramfs plus cbench at /usr/bin/cbench (newc archives
-// concatenated: Linux unpacks one after the other).  Under build/: the
-// native QEMU runs in a chroot that does not see /tmp.
+// concatenated: Linux unpacks one after the other).
 function makeInitrd(arch, files) {
-  const extra = path.join(BENCH_OUT, `extra-${arch}.cpio.gz`);
+  const extra = path.join(INPUTS, `extra-${arch}.cpio.gz`);
   execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
-    ['extra-cpio', extra, `${path.join(BENCH_OUT, `cbench-${arch}`)}:/usr/bin/cbench`]);
-  const initrd = path.join(BENCH_OUT, `initrd-${arch}.cpio.gz`);
+    ['extra-cpio', extra, `${path.join(INPUTS, `cbench-${arch}`)}:/usr/bin/cbench`]);
+  const initrd = path.join(INPUTS, `initrd-${arch}.cpio.gz`);
   fs.writeFileSync(initrd, Buffer.concat([
     fs.readFileSync(files.initramfs), fs.readFileSync(extra)]));
   fs.rmSync(extra);
@@ -255,7 +257,8 @@ function keepColumn(data, old, name) {
 // cbench for both guests: freestanding, so no 32-bit libc is needed.
 function buildCbench() {
   fs.mkdirSync(BENCH_OUT, { recursive: true });
-  execFileSync(path.join(TOP, 'bench', 'setup.sh'), ['cbench', BENCH_OUT],
+  fs.mkdirSync(INPUTS, { recursive: true });
+  execFileSync(path.join(TOP, 'bench', 'setup.sh'), ['cbench', INPUTS],
     { stdio: 'inherit' });
 }
 
