@@ -30,6 +30,8 @@ EM_FIXES=$TOP/toolchain/emscripten
 # The prebuilt libraries that hold the files EM_FIXES patch: the
 # threaded libc, with and without assertions.
 EM_FIXED_LIBS="libc-mt libc-mt-debug"
+# For the commands run in the toolchain.
+export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
 
 version_ge() {
     [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
@@ -145,11 +147,15 @@ setup() {
     say "using emcc $(run emcc -dumpversion 2>/dev/null) from the $SUITE chroot"
 }
 
-run() {
-    kind=$(cat "$CACHE/toolchain/kind" 2>/dev/null) ||
+# Which toolchain setup chose: host or chroot.
+toolchain_kind() {
+    cat "$CACHE/toolchain/kind" 2>/dev/null ||
         die "toolchain not set up; run '$0 setup' first"
+}
+
+run() {
+    kind=$(toolchain_kind)
     if [ "$kind" = host ]; then
-        export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
         exec "$@"
     fi
     in_chroot "$ROOT" "$@"
@@ -158,7 +164,6 @@ run() {
 # Run a command in the chroot at $1, in place of this shell: one process
 # from the caller's point of view, so that a signal reaches the command.
 in_chroot() {
-    export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
     # A private mount namespace: the bind mounts vanish with the command.
     for d in "$TOP" "$CACHE/work" "$CACHE/sources" "$CACHE/ccache" "$OUT"; do
         mkdir -p "$d" "$1$d"
@@ -180,8 +185,7 @@ in_chroot() {
 # The toolchain in use: emcc links Emscripten's libraries without the
 # build tools knowing, so a change of toolchain means linking again.
 toolchain_id() {
-    kind=$(cat "$CACHE/toolchain/kind" 2>/dev/null) ||
-        die "toolchain not set up; run '$0 setup' first"
+    kind=$(toolchain_kind)
     if [ "$kind" = host ]; then
         echo "host $(emcc -dumpversion)"
     else
