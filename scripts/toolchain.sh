@@ -92,7 +92,9 @@ fix_emscripten() {
     em=/usr/share/emscripten
     srcs=
     for p in "$EM_FIXES"/*.patch; do
-        patch -s -d "$1$em" -p1 < "$p" || die "cannot apply $p"
+        # The chroot's patch: a fresh host need not have one.
+        (in_chroot "$1" patch -s -d "$em" -p1 -i "$p") ||
+            die "cannot apply $p"
         srcs="$srcs $(sed -n 's|^+++ b/||p' "$p")"
     done
     # shellcheck disable=SC2086
