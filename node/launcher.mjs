@@ -115,8 +115,12 @@ export async function run(prog, argv) {
   };
 
   // QEMU's own variables (debugging aids such as QEMU_WASM32_DUMP) reach
-  // it; Emscripten gives programs a fixed environment otherwise.
+  // it; Emscripten gives programs a fixed environment otherwise.  The
+  // wasm32 TCG backend learns the host CPU from QEMU_WASM32_HOST_CPU: on
+  // x86 the guest's ordinary memory accesses need no barriers.
   const passEnvironment = (env) => {
+    env.QEMU_WASM32_HOST_CPU =
+      ['x64', 'ia32'].includes(process.arch) ? 'x86' : process.arch;
     for (const [k, v] of Object.entries(process.env)) {
       if (k.startsWith('QEMU_') && !k.startsWith('QEMU_WASM_')) env[k] = v;
     }

@@ -294,6 +294,19 @@ async function importOrFail(url) {
   }
 }
 
+// The CPU the browser runs on, as the wasm32 TCG backend wants it in
+// QEMU_WASM32_HOST_CPU: 'x86' spares an x86 guest's ordinary memory
+// accesses their barriers.  Only Chromium says (asynchronously); anywhere
+// else the CPU stays unknown and the barriers stay.
+async function hostCpu() {
+  try {
+    const ua = await navigator.userAgentData?.getHighEntropyValues(['architecture']);
+    return ua?.architecture || '';
+  } catch {
+    return '';
+  }
+}
+
 async function makeTerminal(element, moduleUrl) {
   const [{ Terminal }, { FitAddon }] = await Promise.all([
     importOrFail(new URL('xterm/xterm.mjs', moduleUrl).href),
@@ -459,6 +472,7 @@ class Vm {
     }
 
     const { default: createQemu } = await importOrFail(jsUrl);
+    const cpu = await hostCpu();
     if (this.state !== 'loading') return;
 
     const Module = {
@@ -474,6 +488,7 @@ class Vm {
         return {};
       },
       preRun: [(m) => {
+        if (cpu) m.ENV.QEMU_WASM32_HOST_CPU = cpu;
         // Hold main() back until the files are in the file system.
         m.addRunDependency('qemu-vm-files');
         contents.then((all) => {
