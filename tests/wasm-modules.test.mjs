@@ -41,6 +41,11 @@ test('every generated module validates', async () => {
   assert.ok(files.length === modules || files.length === modules + 1,
     `${files.length} modules dumped, ${modules} compiled`);
   assert.ok(Number(stats[1]) > 1000, `only ${stats[1]} blocks`);
+  // Blocks of one module go on to each other through its dispatcher,
+  // without a round trip through the trampoline.
+  const hops = /through the trampoline and (\d+) within modules/.exec(r.stderr);
+  assert.ok(hops, `no statistics in: ${r.stderr}`);
+  assert.ok(Number(hops[1]) > 0, r.stderr);
   const invalid = files.filter(
     (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
   assert.deepEqual(invalid, []);
