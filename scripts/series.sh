@@ -3,7 +3,8 @@
 #
 # qemu/series lists the patches in order; after a patch's name come the
 # new files that the same commit adds, kept whole under qemu/overlay/ at
-# their QEMU paths.
+# their QEMU paths.  A commit that only adds files has a patch all the
+# same, with its message and no diff.
 #
 #   series.sh apply TREE     apply the series to an unpacked base tree
 #   series.sh export GIT     rewrite qemu/ from the commits on top of the
@@ -19,9 +20,25 @@ series_lines() {
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$Q/series"
 }
 
+# Whether a patch changes files (a message-only one does not).
+has_diff() { # patch
+    [ -f "$1" ] && grep -q '^diff --git ' "$1"
+}
+
+# Commit nothing, with the message and author of a message-only patch.
+commit_message() { # git-dir patch
+    info=$(git -C "$1" mailinfo "$1.msg" /dev/null < "$2")
+    field() { printf '%s\n' "$info" | sed -n "s/^$1: //p"; }
+    { field Subject; echo; cat "$1.msg"; } > "$1.msg2"
+    git -C "$1" -c user.name=base -c user.email=base@localhost \
+        commit -q --allow-empty --author="$(field Author) <$(field Email)>" \
+        --date="$(field Date)" -F "$1.msg2"
+    rm -f "$1.msg" "$1.msg2"
+}
+
 apply_series() { # tree
     series_lines | while read -r patch files; do
-        if [ -f "$Q/patches/$patch" ]; then
+        if has_diff "$Q/patches/$patch"; then
             (cd "$1" && git apply -p1 --whitespace=nowarn "$Q/patches/$patch") ||
                 die "patch $patch does not apply to the base tree"
         fi
@@ -60,6 +77,10 @@ export_series() { # git tree
                 --no-signature --stdout --zero-commit "$c" -- . \
                 $(for f in $added; do echo ":(exclude)$f"; done) \
                 > "$Q/patches/$name"
+        else
+            # Only new files: the message, up to the diffstat.
+            git -C "$g" format-patch -1 --no-signature --stdout \
+                --zero-commit "$c" | sed '/^---$/q' > "$Q/patches/$name"
         fi
         echo "$name" $added >> "$Q/series"
     done
@@ -85,9 +106,11 @@ import_series() { # base-tree git-dir
     git -C "$2" tag debian-base
     series_lines > "$2.series"
     while read -r patch files; do
-        if [ -f "$Q/patches/$patch" ]; then
+        if has_diff "$Q/patches/$patch"; then
             git -C "$2" am -q --keep-cr "$Q/patches/$patch" ||
                 die "patch $patch does not apply"
+        elif [ -f "$Q/patches/$patch" ]; then
+            commit_message "$2" "$Q/patches/$patch"
         fi
         for f in $files; do
             mkdir -p "$2/$(dirname "$f")"
