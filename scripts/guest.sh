@@ -17,6 +17,9 @@
 #   $OUT/guest/bzImage, initramfs.cpio.gz, cmdline, VERSIONS, kernel.config
 #   $OUT/guest/vmlinux  the same kernel uncompressed, which QEMU boots
 #                       (PVH) without the slow unpacking; amd64 only
+#   $OUT/guest/modules/ the kernel's virtio PCI and virtio-blk modules, in
+#                       the order to insmod them (modules.order), for
+#                       tests that give the guest a disk
 #   $OUT/guest/i386/    the same for i386 (linux-image-686)
 #   $OUT/guest/firmware/  for `qemu-system-x86_64 -L $OUT/guest/firmware`
 #
@@ -392,14 +395,27 @@ busybox-static $bbver $arch
     mkdir -p "$tmp/kernel" "$tmp/busybox" "$dir"
     rm -f "$dir/.stamp"
 
-    # Only the kernel and its config: the modules are not needed (serial,
-    # devtmpfs, initramfs and ACPI power-off are built in).
+    # The kernel and its config: serial, devtmpfs, initramfs and ACPI
+    # power-off are built in.  Of the modules, only those a virtio disk
+    # needs, kept beside the initramfs rather than in it.
     deb=$(fetch_deb "$kpkg" "$arch" "$kver")
     prune_debs "$deb" "linux-image-[0-9]*-${meta#linux-image-}_*_$arch.deb"
     dpkg-deb --fsys-tarfile "$deb" |
-        tar -x -C "$tmp/kernel" --wildcards './boot/vmlinuz-*' './boot/config-*'
+        tar -x -C "$tmp/kernel" --wildcards './boot/vmlinuz-*' './boot/config-*' \
+            "./lib/modules/*/kernel/drivers/virtio/virtio*.ko" \
+            "./lib/modules/*/kernel/drivers/block/virtio_blk.ko"
     cp "$tmp"/kernel/boot/vmlinuz-* "$dir/bzImage"
     cp "$tmp"/kernel/boot/config-* "$dir/kernel.config"
+    rm -rf "$dir/modules"
+    mkdir -p "$dir/modules"
+    : > "$dir/modules/modules.order"
+    for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
+        virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk; do
+        ko=$(find "$tmp/kernel/lib/modules" -path "*/drivers/$m.ko")
+        [ -n "$ko" ] || die "$kpkg:$arch has no $m.ko"
+        cp "$ko" "$dir/modules/"
+        echo "${m#*/}.ko" >> "$dir/modules/modules.order"
+    done
     rm -f "$dir/vmlinux"
     if grep -q '^CONFIG_PVH=y' "$dir/kernel.config"; then
         extract_vmlinux "$dir/bzImage" "$dir/vmlinux"
