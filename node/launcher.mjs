@@ -10,9 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkArgs, UsageError } from './args.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const EAGAIN = 6;  // Emscripten's errno values are musl's
+const EAGAIN = 6;  // Emscripten's errno values are WASI's
+const EPIPE = 64;
 const POLLIN = 1;
 const POLLOUT = 4;
+const POLLERR = 8;
 const POLLHUP = 16;
 
 function fail(prog, msg) {
@@ -69,15 +71,25 @@ function makeConsole(FS) {
       return (input.length ? POLLIN : 0) | (eof ? POLLIN | POLLHUP : 0);
     },
   };
-  const writer = (out) => ({
-    write(stream, buffer, offset, length) {
-      out.write(Buffer.from(buffer.slice(offset, offset + length)));
-      return length;
-    },
-    poll() {
-      return POLLOUT;
-    },
-  });
+  // A reader that went away (`| head`) is EPIPE for QEMU, which ignores
+  // SIGPIPE, as on a native host.
+  const writer = (out) => {
+    let broken = false;
+    out.on('error', (e) => {
+      if (e.code !== 'EPIPE') throw e;
+      broken = true;
+    });
+    return {
+      write(stream, buffer, offset, length) {
+        if (broken) throw new FS.ErrnoError(EPIPE);
+        out.write(Buffer.from(buffer.slice(offset, offset + length)));
+        return length;
+      },
+      poll() {
+        return broken ? POLLOUT | POLLERR : POLLOUT;
+      },
+    };
+  };
 
   for (const [fd, ops] of [[0, stdinOps], [1, writer(process.stdout)],
     [2, writer(process.stderr)]]) {

@@ -79,6 +79,15 @@ test('too old a Node.js', () => {
     /^qemu-system-x86_64: Node\.js v16\.20\.2 is too old \(need 18 or newer\)$/);
 });
 
+test('a reader that goes away ends QEMU quietly, as natively', () => {
+  // `head` exits after the first line; QEMU's next write is EPIPE.
+  const r = spawnSync('sh', ['-c', `"$0" --version | head -n 1; exit "$?"`, WASM_QEMU],
+    { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.error, undefined, 'the launcher ended by itself');
+  assert.match(r.stdout, /^QEMU emulator version /);
+  assert.equal(r.stderr, '', 'nothing on stderr');
+});
+
 test('RAM sizes and key=value lists parse like QEMU', () => {
   assert.equal(parseRamMiB('512'), 512);
   assert.equal(parseRamMiB('1G'), 1024);
