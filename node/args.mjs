@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 
 // wasm32 linear memory is at most 4 GiB and holds QEMU itself, its
-// translation buffer and the guest RAM.
-export const MAX_GUEST_RAM_MIB = 2048;
+// translation buffer and the guest RAM; QEMU allows a 32-bit host at
+// most 2047 MiB of guest RAM (hw/core/machine.c).
+export const MAX_GUEST_RAM_MIB = 2047;
 
 // Options whose value is a host file that must be readable.
 const FILE_OPTIONS = new Set([

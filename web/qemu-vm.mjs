@@ -40,8 +40,9 @@
 const EAGAIN = 6;  // Emscripten's errno values are musl's
 const POLLIN = 1;
 const POLLOUT = 4;
-// wasm32 memory (4 GiB) holds QEMU, its translation buffer and guest RAM.
-const MAX_RAM_MIB = 2048;
+// wasm32 memory (4 GiB) holds QEMU, its translation buffer and guest RAM;
+// QEMU allows a 32-bit host at most 2047 MiB of guest RAM.
+const MAX_RAM_MIB = 2047;
 // What qemu-system-x86_64's pc machine loads with -kernel and no NIC
 // (the list scripts/web.sh puts in the site).
 const DEFAULT_FIRMWARE = ['bios-256k.bin', 'vgabios-stdvga.bin',
