@@ -37,7 +37,7 @@
 // first), exited (a promise of QEMU's exit status, null after stop();
 // rejected if the VM could not start or QEMU aborted).
 
-const EAGAIN = 6;  // Emscripten's errno values are musl's
+const EAGAIN = 6;  // Emscripten's errno values are WASI's
 const POLLIN = 1;
 const POLLOUT = 4;
 // wasm32 memory (4 GiB) holds QEMU, its translation buffer and guest RAM;
