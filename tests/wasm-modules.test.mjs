@@ -6,7 +6,9 @@
 // stores of every size and sign, and compiles a few thousand blocks
 // with wasm-threshold=1.  The barriers around guest accesses depend on
 // the host CPU the launcher names.  The interpreter calls helpers through
-// thunks the backend generates, not through libffi.
+// thunks the backend generates, not through libffi.  Loops are wasm
+// loops where they nest, and a br_table's otherwise; both compute the
+// same.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +19,14 @@ import { runSystemTest, scratchDir } from './tcg.mjs';
 
 const dir = scratchDir('wasm-modules-');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// How many functions loop, and how many of those through a br_table
+// around their whole body (the form for loops that do not nest).
+function loopStats(stderr) {
+  const m = /; (\d+) of their functions loop, (\d+) of those through a br_table\)/.exec(stderr);
+  assert.ok(m, `no statistics in: ${stderr}`);
+  return { loops: Number(m[1]), brTable: Number(m[2]) };
+}
 
 function runMemoryTest(accel, env) {
   const out = path.join(dir, `memory-${Object.keys(env).join('-')}.out`);
@@ -49,11 +59,28 @@ test('every generated module validates', async () => {
   const invalid = files.filter(
     (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
   assert.deepEqual(invalid, []);
+  // Loops are wasm loops where the guest loops, almost never one loop
+  // with a br_table around the whole function.
+  const { loops, brTable } = loopStats(r.stderr);
+  assert.ok(loops > 100, `only ${loops} functions loop`);
+  assert.ok(brTable * 20 < loops, `${brTable} of ${loops} through a br_table`);
   // The launcher names an x86 host as such, and there the test's
   // ordinary loads and stores need no barriers (it has no fences).
   if (['x64', 'ia32'].includes(process.arch)) {
     assert.match(r.stderr, /; 0 memory barriers compiled/);
   }
+});
+
+// The br_table form, which functions whose loops do not nest keep, still
+// computes what the interpreter does.
+test('loops through a br_table compute the same', async () => {
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+    { QEMU_WASM32_BR_TABLE: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const { loops, brTable } = loopStats(r.stderr);
+  assert.ok(loops > 100, `only ${loops} functions loop`);
+  assert.equal(brTable, loops);
 });
 
 // On a host CPU that is not x86, or an unknown one, every guest access
