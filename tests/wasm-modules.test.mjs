@@ -8,7 +8,9 @@
 // the host CPU the launcher names.  The interpreter calls helpers through
 // thunks the backend generates, not through libffi.  Loops are wasm
 // loops where they nest, and a br_table's otherwise; both compute the
-// same.
+// same.  The branch hints each module carries point at its branches.
+// The registers compiled code saves when a helper unwinds are those the
+// interpreter reads after the call.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +28,94 @@ function loopStats(stderr) {
   const m = /; (\d+) of their functions loop, (\d+) of those through a br_table\)/.exec(stderr);
   assert.ok(m, `no statistics in: ${stderr}`);
   return { loops: Number(m[1]), brTable: Number(m[2]) };
+}
+
+// A reader of the few parts of a module the branch hints concern.
+function reader(bytes) {
+  let at = 0;
+  const r = {
+    get at() { return at; },
+    byte: () => bytes[at++],
+    skip: (n) => { at += n; },
+    u32() {
+      let v = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[at++];
+        v += (b & 0x7f) * 2 ** shift;
+        if (!(b & 0x80)) return v;
+      }
+    },
+    name() {
+      const n = r.u32();
+      at += n;
+      return Buffer.from(bytes.subarray(at - n, at)).toString();
+    },
+  };
+  return r;
+}
+
+// The module's "metadata.code.branch_hint" section, checked against its
+// code: [likely, unlikely] hints, and what is wrong with them.
+function checkBranchHints(bytes) {
+  const r = reader(bytes);
+  const bodies = [];
+  const problems = [];
+  let imports = 0;
+  let hints = null;
+  r.skip(8);
+  while (r.at < bytes.length) {
+    const id = r.byte();
+    const end = r.u32() + r.at;
+    if (id === 2) {
+      // Blocks' modules import only the memory and functions.
+      for (let n = r.u32(); n > 0; n--) {
+        r.name();
+        r.name();
+        const kind = r.byte();
+        if (kind === 0) {
+          imports++;
+          r.u32();
+        } else {
+          assert.equal(kind, 2, 'imports a memory');
+          const flags = r.byte();
+          r.u32();
+          if (flags & 1) r.u32();
+        }
+      }
+    } else if (id === 0 && r.name() === 'metadata.code.branch_hint') {
+      if (bodies.length) problems.push('hints after the code');
+      hints = [];
+      for (let n = r.u32(); n > 0; n--) {
+        const func = r.u32();
+        for (let m = r.u32(); m > 0; m--) {
+          hints.push({ func, offset: r.u32(), size: r.u32(), likely: r.byte() });
+        }
+      }
+    } else if (id === 10) {
+      for (let n = r.u32(); n > 0; n--) {
+        const size = r.u32();
+        bodies.push(bytes.subarray(r.at, r.at + size));
+        r.skip(size);
+      }
+    }
+    r.skip(end - r.at);
+  }
+  if (!hints) return { likely: 0, unlikely: 0, problems: ['no hints'] };
+  let last = { func: -1, offset: -1 };
+  for (const h of hints) {
+    const body = bodies[h.func - imports];
+    // 0x04: if, 0x0d: br_if, at an offset from the function's locals.
+    if (!body || ![0x04, 0x0d].includes(body[h.offset]) || h.size !== 1 ||
+        h.likely > 1) {
+      problems.push(`hint ${JSON.stringify(h)}`);
+    }
+    if (h.func < last.func || (h.func === last.func && h.offset <= last.offset)) {
+      problems.push(`hint out of order ${JSON.stringify(h)}`);
+    }
+    last = h;
+  }
+  const likely = hints.filter((h) => h.likely).length;
+  return { likely, unlikely: hints.length - likely, problems };
 }
 
 function runMemoryTest(accel, env) {
@@ -59,6 +149,16 @@ test('every generated module validates', async () => {
   const invalid = files.filter(
     (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
   assert.deepEqual(invalid, []);
+  // The guest accesses' TLB hits are likely, exits and unwinding not.
+  let likely = 0;
+  let unlikely = 0;
+  for (const f of files) {
+    const h = checkBranchHints(fs.readFileSync(path.join(dump, f)));
+    assert.deepEqual(h.problems, [], f);
+    likely += h.likely;
+    unlikely += h.unlikely;
+  }
+  assert.ok(likely > 1000 && unlikely > 1000, `${likely} likely, ${unlikely} unlikely`);
   // Loops are wasm loops where the guest loops, almost never one loop
   // with a br_table around the whole function.
   const { loops, brTable } = loopStats(r.stderr);
@@ -105,6 +205,17 @@ test('the interpreter calls helpers without libffi', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.output, /Test complete: PASSED/);
   assert.match(r.stderr, /; 0 helper calls through libffi/);
+});
+
+// When a helper unwinds the stack, compiled code saves only the
+// registers live after the call, for the interpreter to go on with.
+// QEMU_WASM32_CHECK_LIVE makes the interpreter itself overwrite the
+// others after every call and guest access, with the same analysis:
+// the test still passes only if nothing it overwrote was read.
+test('the registers saved at a call are all that is read after it', async () => {
+  const r = await runMemoryTest('tcg,wasm=off', { QEMU_WASM32_CHECK_LIVE: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
 });
 
 test('a corrupted module is reported and its blocks interpreted', async () => {
