@@ -146,14 +146,14 @@ test('every generated module validates', async () => {
   const hops = /through the trampoline and (\d+) within modules/.exec(r.stderr);
   assert.ok(hops, `no statistics in: ${r.stderr}`);
   assert.ok(Number(hops[1]) > 0, r.stderr);
-  const invalid = files.filter(
-    (f) => !WebAssembly.validate(fs.readFileSync(path.join(dump, f))));
+  const bytesOf = new Map(files.map((f) => [f, fs.readFileSync(path.join(dump, f))]));
+  const invalid = files.filter((f) => !WebAssembly.validate(bytesOf.get(f)));
   assert.deepEqual(invalid, []);
   // The guest accesses' TLB hits are likely, exits and unwinding not.
   let likely = 0;
   let unlikely = 0;
-  for (const f of files) {
-    const h = checkBranchHints(fs.readFileSync(path.join(dump, f)));
+  for (const [f, bytes] of bytesOf) {
+    const h = checkBranchHints(bytes);
     assert.deepEqual(h.problems, [], f);
     likely += h.likely;
     unlikely += h.unlikely;
