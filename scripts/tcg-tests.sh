@@ -4,9 +4,11 @@
 # repository), into $OUT/tcg-tests:
 #
 #   system/NAME   bare-metal kernels: tests/tcg/x86_64/system/boot.S, the
-#                 minilib and each tests/tcg/multiarch/system/*.c, built
-#                 as tests/tcg/x86_64/Makefile.softmmu-target does; run
-#                 with -kernel, output on isa-debugcon
+#                 minilib and each tests/tcg/multiarch/system/*.c, and
+#                 the series' own tests/tcg/x86_64/system/*.c (from
+#                 qemu/overlay), built as tests/tcg/x86_64/
+#                 Makefile.softmmu-target does; run with -kernel, output
+#                 on isa-debugcon
 #   system/LIST   their names
 #   user/NAME     static Linux programs built as tests/tcg/x86_64/
 #                 Makefile.target does (test-x86_64 is test-i386.c)
@@ -67,7 +69,7 @@ system_tests() {
         -isystem $PWD/minilib"
     run $CC $sflags -Wa,--noexecstack -c x86_64/system/boot.S -o "$d/boot.o"
     run $CC $sflags -c minilib/printf.c -o "$d/printf.o"
-    for src in multiarch/system/*.c; do
+    for src in multiarch/system/*.c "$X64_SYSTEM"/*.c; do
         name=$(basename "$src" .c)
         extra=
         [ "$name" != memory ] || extra=-DCHECK_UNALIGNED=1
@@ -109,7 +111,10 @@ ensure_compiler() {
 mkdir -p "$OUT/logs"
 BASE=$("$TOP/scripts/qemu.sh" base)
 [ -d "$BASE/tests/tcg" ] || die "no tests/tcg in the base tree $BASE"
-want=$( (cat "$0"; echo "$BASE"; "${CC}" --version 2>/dev/null | head -n1) |
+# The series' own x86_64 system tests, new files kept in qemu/overlay.
+X64_SYSTEM=$TOP/qemu/overlay/tests/tcg/x86_64/system
+want=$( (cat "$0" "$X64_SYSTEM"/*.c; echo "$BASE"
+         "${CC}" --version 2>/dev/null | head -n1) |
     recipe_hash)
 if [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$want" ]; then
     say "QEMU's TCG tests are up to date in $DEST"

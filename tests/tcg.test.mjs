@@ -19,6 +19,7 @@ import {
 const PASS_LINE = {
   hello: /^Hello World$/m,
   memory: /^Test complete: PASSED$/m,
+  'global-pages': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
