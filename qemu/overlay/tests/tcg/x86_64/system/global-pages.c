@@ -96,37 +96,41 @@ static int map_stale(mmu_u64 *pde, uint64_t flags)
     return 0;
 }
 
-/* Whether VA reads the new frame; say so on the first miss. */
-static int check(const char *what, int round)
+/* The cases, in the order main() runs them. */
+static const char *const cases[] = {
+    "MOV to CR3 flushes a page, CR4.PGE clear",
+    "MOV to CR3 flushes a global page, CR4.PGE clear",
+    "MOV to CR3 flushes a page that is not global, CR4.PGE set",
+    "INVLPG flushes a global page",
+    "clearing CR4.PGE flushes a global page",
+    "MOV to CR3 flushes a page that was global before",
+};
+#define NCASES      ((int)(sizeof(cases) / sizeof(cases[0])))
+
+/* Count a round of case @k in which VA did not read the new frame. */
+static void check(int k, int round, int *fails)
 {
     uint64_t got = read_at(VA);
 
-    if (got != 0xb) {
+    if (got == 0xb) {
+        return;
+    }
+    if (!fails[k]) {
         ml_printf("FAIL: %s: read %lx, not the new frame's b (round %d)\n",
-                  what, got, round);
-        return 1;
+                  cases[k], got, round);
     }
-    return 0;
-}
-
-static void report(const char *what, int fails)
-{
-    if (fails) {
-        ml_printf("FAIL: %s in %d of %d rounds\n", what, fails, ROUNDS);
-    } else {
-        ml_printf("ok: %s\n", what);
-    }
+    fails[k]++;
 }
 
 int main(void)
 {
     mmu_u64 *pde = pde_of(VA);
     uint64_t flags = PTE_P | PTE_RW | PTE_PS;
-    int fails[6];
+    int fails[NCASES];
     int err = 0;
 
     /* Not "= { 0 }": gcc would clear it with SSE, which is off here. */
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < NCASES; k++) {
         fails[k] = 0;
     }
 
@@ -137,25 +141,25 @@ int main(void)
         set_pge(0);
         err |= map_stale(pde, flags);
         write_cr3(read_cr3());
-        fails[0] += check("MOV to CR3, CR4.PGE clear", i);
+        check(0, i, fails);
 
         err |= map_stale(pde, flags | PTE_G);
         write_cr3(read_cr3());
-        fails[1] += check("MOV to CR3, global page, CR4.PGE clear", i);
+        check(1, i, fails);
 
         set_pge(1);
         err |= map_stale(pde, flags);
         write_cr3(read_cr3());
-        fails[2] += check("MOV to CR3, CR4.PGE set", i);
+        check(2, i, fails);
 
         err |= map_stale(pde, flags | PTE_G);
         invlpg(VA);
-        fails[3] += check("INVLPG, global page", i);
+        check(3, i, fails);
 
         err |= map_stale(pde, flags | PTE_G);
         set_pge(0);
         set_pge(1);
-        fails[4] += check("CR4.PGE cleared, global page", i);
+        check(4, i, fails);
 
         /* Once the page is no longer global, a MOV to CR3 flushes it. */
         err |= map_stale(pde, flags | PTE_G);
@@ -164,18 +168,17 @@ int main(void)
         read_at(VA);
         *pde = FRAME_B | flags;
         write_cr3(read_cr3());
-        fails[5] += check("MOV to CR3, page global before", i);
+        check(5, i, fails);
     }
 
-    report("MOV to CR3 flushes a page, CR4.PGE clear", fails[0]);
-    report("MOV to CR3 flushes a global page, CR4.PGE clear", fails[1]);
-    report("MOV to CR3 flushes a page that is not global, CR4.PGE set",
-           fails[2]);
-    report("INVLPG flushes a global page", fails[3]);
-    report("clearing CR4.PGE flushes a global page", fails[4]);
-    report("MOV to CR3 flushes a page that was global before", fails[5]);
-    for (int k = 0; k < 6; k++) {
-        err |= fails[k] != 0;
+    for (int k = 0; k < NCASES; k++) {
+        if (fails[k]) {
+            ml_printf("FAIL: %s in %d of %d rounds\n", cases[k], fails[k],
+                      ROUNDS);
+            err = 1;
+        } else {
+            ml_printf("ok: %s\n", cases[k]);
+        }
     }
     ml_printf("Test complete: %s\n", err ? "FAILED" : "PASSED");
     return err;
