@@ -11,13 +11,15 @@
 #                 on isa-debugcon
 #   system/LIST   their names
 #   user/NAME     static Linux programs built as tests/tcg/x86_64/
-#                 Makefile.target does (test-x86_64 is test-i386.c)
+#                 Makefile.target does (test-x86_64 is test-i386.c),
+#                 and the series' own tests/tcg/x86_64/*.c
 #   user/NAME.ref the tree's reference output, where it has one
 #   user/LIST     their names, in the order the guest runs them
 #
 # CC picks another compiler (it must emit x86_64). Without gcc or a
 # static libc, and as root, gcc and libc6-dev are installed with apt.
-# The outputs are rebuilt when this script or the base tree changes.
+# The outputs are rebuilt when this script, the series' tests or the base
+# tree change.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +52,9 @@ user_tests() {
     cc_user cross-modifying-code $UFLAGS -pthread x86_64/cross-modifying-code.c
     cc_user test-i386-adcox -O2 i386/test-i386-adcox.c
     cc_user test-i386-bmi2 -O2 -fwrapv i386/test-i386-bmi2.c
+    for src in "$X64_USER"/*.c; do
+        cc_user "$(basename "$src" .c)" $UFLAGS "$src"
+    done
 }
 
 cc_user() { # name args...
@@ -111,9 +116,10 @@ ensure_compiler() {
 mkdir -p "$OUT/logs"
 BASE=$("$TOP/scripts/qemu.sh" base)
 [ -d "$BASE/tests/tcg" ] || die "no tests/tcg in the base tree $BASE"
-# The series' own x86_64 system tests, new files kept in qemu/overlay.
-X64_SYSTEM=$TOP/qemu/overlay/tests/tcg/x86_64/system
-want=$( (cat "$0" "$X64_SYSTEM"/*.c; echo "$BASE"
+# The series' own x86_64 tests, new files kept in qemu/overlay.
+X64_USER=$TOP/qemu/overlay/tests/tcg/x86_64
+X64_SYSTEM=$X64_USER/system
+want=$( (cat "$0" "$X64_USER"/*.c "$X64_SYSTEM"/*.c; echo "$BASE"
          "${CC}" --version 2>/dev/null | head -n1) |
     recipe_hash)
 if [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$want" ]; then
