@@ -53,6 +53,7 @@ user_tests() {
     cc_user test-i386-adcox -O2 i386/test-i386-adcox.c
     cc_user test-i386-bmi2 -O2 -fwrapv i386/test-i386-bmi2.c
     for src in "$X64_USER"/*.c; do
+        [ -f "$src" ] || continue
         cc_user "$(basename "$src" .c)" $UFLAGS "$src"
     done
 }
