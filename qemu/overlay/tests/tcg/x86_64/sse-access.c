@@ -44,32 +44,36 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     siglongjmp(fault_jmp, 1);
 }
 
-static void load_u(const uint8_t *p, uint8_t *out)
+/*
+ * Move 16 bytes from @src to @dst through %xmm0, with the load @ld and
+ * the store @st.
+ */
+#define MOVE16(ld, st, dst, src) \
+    asm volatile(ld " (%1), %%xmm0\n\t" st " %%xmm0, (%0)" \
+                 : : "r"(dst), "r"(src) : "xmm0", "memory")
+
+/*
+ * The accesses under test, at @p; @data is where a load puts the 16
+ * bytes, or what a store writes.
+ */
+static void load_u(uint8_t *p, uint8_t *data)
 {
-    asm volatile("movdqu (%1), %%xmm0\n\t"
-                 "movdqu %%xmm0, (%0)"
-                 : : "r"(out), "r"(p) : "xmm0", "memory");
+    MOVE16("movdqu", "movdqu", data, p);
 }
 
-static void store_u(uint8_t *p, const uint8_t *in)
+static void store_u(uint8_t *p, uint8_t *data)
 {
-    asm volatile("movdqu (%1), %%xmm0\n\t"
-                 "movdqu %%xmm0, (%0)"
-                 : : "r"(p), "r"(in) : "xmm0", "memory");
+    MOVE16("movdqu", "movdqu", p, data);
 }
 
-static void load_a(const uint8_t *p, uint8_t *out)
+static void load_a(uint8_t *p, uint8_t *data)
 {
-    asm volatile("movdqa (%1), %%xmm0\n\t"
-                 "movdqu %%xmm0, (%0)"
-                 : : "r"(out), "r"(p) : "xmm0", "memory");
+    MOVE16("movdqa", "movdqu", data, p);
 }
 
-static void store_a(uint8_t *p, const uint8_t *in)
+static void store_a(uint8_t *p, uint8_t *data)
 {
-    asm volatile("movdqu (%1), %%xmm0\n\t"
-                 "movdqa %%xmm0, (%0)"
-                 : : "r"(p), "r"(in) : "xmm0", "memory");
+    MOVE16("movdqu", "movdqa", p, data);
 }
 
 static void fill(void)
@@ -100,26 +104,6 @@ static int try(void (*fn)(uint8_t *, uint8_t *), uint8_t *p, uint8_t *data,
     }
     *ofs = (uint8_t *)fault_addr - buf;
     return fault_sig;
-}
-
-static void do_load_u(uint8_t *p, uint8_t *d)
-{
-    load_u(p, d);
-}
-
-static void do_store_u(uint8_t *p, uint8_t *d)
-{
-    store_u(p, d);
-}
-
-static void do_load_a(uint8_t *p, uint8_t *d)
-{
-    load_a(p, d);
-}
-
-static void do_store_a(uint8_t *p, uint8_t *d)
-{
-    store_a(p, d);
 }
 
 /* MOVDQU at each offset from page - BEFORE to page + AFTER. */
@@ -161,8 +145,8 @@ static int aligned(void)
         if (o % 16 == 0) {
             continue;
         }
-        wrong += try(do_load_a, buf + o, got, &ofs) != SIGSEGV;
-        wrong += try(do_store_a, buf + o, data, &ofs) != SIGSEGV;
+        wrong += try(load_a, buf + o, got, &ofs) != SIGSEGV;
+        wrong += try(store_a, buf + o, data, &ofs) != SIGSEGV;
         wrong += !intact();
     }
     return wrong;
@@ -185,8 +169,8 @@ static void crossing(int prot, const char *what)
     }
     for (int r = 0; r < ROUNDS; r++) {
         fill();
-        lsig = try(do_load_u, buf + 2 * page - 8, got, &lofs);
-        ssig = try(do_store_u, buf + 2 * page - 8, data, &sofs);
+        lsig = try(load_u, buf + 2 * page - 8, got, &lofs);
+        ssig = try(store_u, buf + 2 * page - 8, data, &sofs);
     }
     printf("crossing into a %s page: load %s at %+ld, store %s at %+ld, "
            "%s\n", what,
