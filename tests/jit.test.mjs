@@ -8,7 +8,8 @@
 //    sorting, bc),
 // and every result must equal native QEMU's run of the same guest (which
 // is checked against the host where the host can tell) and be the same
-// in all configurations.
+// in all configurations.  A boot with two vCPUs runs the workloads that
+// the host can check, two at a time.
 //
 // The guest runs with -cpu max, the CPU QEMU's linux-user gives these
 // tests upstream: test-x86_64 uses popcnt/lzcnt/tzcnt, others BMI2, ADX,
@@ -250,4 +251,29 @@ test('every backend configuration gives the same results', () => {
         `${name}: ${other} and ${first} differ`);
     }
   }
+});
+
+// Two vCPUs: each vCPU thread compiles and runs its own modules, and
+// both find the same blocks hot at the same time.  The workloads run in
+// pairs, side by side, so that both threads run guest code at once.
+test('two vCPUs (one thread each) give the host\'s results', async (t) => {
+  const vm = await boot(t, WASM_QEMU, ['-smp', '2']);
+  assert.equal(await vm.run('grep -c ^processor /proc/cpuinfo'), '2', 'the guest has two CPUs');
+  const checked = WORKLOADS.filter(([, , host]) => host !== null);
+  // The first two write /tmp/n.txt, which the others read.
+  for (const [name, cmd, host] of checked.slice(0, 2)) {
+    await t.test(name, async () => checkWorkload(name, await vm.run(cmd, TCG_TIMEOUT_MS), host));
+  }
+  const rest = checked.slice(2);
+  for (let i = 0; i < rest.length; i += 2) {
+    const pair = rest.slice(i, i + 2);
+    await t.test(pair.map((w) => w[0]).join(' + '), async () => {
+      const jobs = pair.map(([, cmd], k) => `(${cmd}) > /tmp/smp${k}.out 2>&1 &`).join(' ');
+      await vm.run(`${jobs} wait`, TCG_TIMEOUT_MS);
+      for (const [k, [name, , host]] of pair.entries()) {
+        checkWorkload(name, await vm.run(`cat /tmp/smp${k}.out`), host);
+      }
+    });
+  }
+  await powerOff(vm);
 });
