@@ -256,7 +256,7 @@ test('every backend configuration gives the same results', () => {
 // Two vCPUs: each vCPU thread compiles and runs its own modules, and
 // both find the same blocks hot at the same time.  The workloads run in
 // pairs, side by side, so that both threads run guest code at once.
-test('two vCPUs (one thread each) give the host\'s results', async (t) => {
+test('two vCPUs, each compiling what it runs, give the host\'s results', async (t) => {
   const vm = await boot(t, WASM_QEMU, ['-smp', '2']);
   assert.equal(await vm.run('grep -c ^processor /proc/cpuinfo'), '2', 'the guest has two CPUs');
   const checked = WORKLOADS.filter(([, , host]) => host !== null);
