@@ -74,14 +74,15 @@ update_tree() {
 LOGS=$OUT/logs
 mkdir -p "$LOGS"
 
-# Configure again only when the options, configure itself or our meson
-# cross file change: for the series' other edits (meson.build files
-# included) ninja regenerates what it must by itself.
-configure_once() { # build-dir stamp configure-args...
+# Configure again only when the options (and the environment configure
+# runs in), configure itself or our meson cross file change: for the
+# series' other edits (meson.build files included) ninja regenerates
+# what it must by itself.
+configure_once() { # build-dir configure-args...
     bdir=$1
-    want=$( { printf '%s\n' "$2"; cat "$TREE/configure" \
+    shift
+    want=$( { printf '%s\n' "$BUILD_ENV" "$*"; cat "$TREE/configure" \
               "$TREE/configs/meson/emscripten.txt"; } | recipe_hash)
-    shift 2
     if [ -f "$bdir/build.ninja" ] &&
        [ "$(cat "$bdir/.configured" 2>/dev/null)" = "$want" ]; then
         return 0
@@ -120,7 +121,7 @@ build_wasm() {
     # softmmu, the exec loop) stay calls unless LLVM inlines them at
     # link time.  The link takes about 2 minutes.
     # shellcheck disable=SC2086
-    configure_once "$bdir" "$deps $COMMON_OPTS lto" \
+    configure_once "$bdir" \
         --cross-prefix=em --cc=emcc --cxx=em++ --host-cc=gcc \
         --extra-cflags="-I$deps/include" --extra-ldflags="-L$deps/lib" \
         --static --enable-lto $COMMON_OPTS
@@ -142,8 +143,7 @@ build_native() {
     bdir=$WORK/qemu-build-native
     BUILD_ENV=
     # shellcheck disable=SC2086
-    configure_once "$bdir" "native $COMMON_OPTS" \
-        --cc="ccache gcc" $COMMON_OPTS
+    configure_once "$bdir" --cc="ccache gcc" $COMMON_OPTS
     build "$bdir" "$PROG"
     mkdir -p "$OUT/native/bin"
     cp "$bdir/$PROG" "$OUT/native/bin/"
