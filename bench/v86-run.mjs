@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { V86 } from 'v86';
+import { raiseTieringBudget } from '../node/tiering.mjs';
 
 function parseArgs(argv) {
   const opts = { mem: 256, jit: true };
@@ -74,6 +75,8 @@ function main() {
     process.stderr.write(`v86-run: ${e.message}\n`);
     process.exit(2);
   }
+  // The V8 settings QEMU's launcher uses: both compile wasm at run time.
+  raiseTieringBudget();
   const emulator = new V86({
     wasm_path: wasmPath(),
     memory_size: Number(opts.mem) * 1024 * 1024,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkArgs, UsageError } from './args.mjs';
+import { raiseTieringBudget } from './tiering.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const EAGAIN = 6;  // Emscripten's errno values are WASI's
@@ -153,6 +154,7 @@ export async function run(prog, argv) {
   };
 
   readBranchHints();
+  raiseTieringBudget();
   const { default: createQemu } = await import(pathToFileURL(js).href);
   const Module = {
     arguments: argv,
