@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { V86 } from 'v86';
-import { raiseTieringBudget } from '../node/tiering.mjs';
+import { raiseTieringBudget } from '../node/v8-flags.mjs';
 
 function parseArgs(argv) {
   const opts = { mem: 256, jit: true };

@@ -6,10 +6,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkArgs, UsageError } from './args.mjs';
-import { raiseTieringBudget } from './tiering.mjs';
+import { raiseTieringBudget, readBranchHints } from './v8-flags.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const EAGAIN = 6;  // Emscripten's errno values are WASI's
@@ -97,19 +96,6 @@ function makeConsole(FS) {
     [2, writer(process.stderr)]]) {
     const stream = FS.getStream(fd);
     if (stream) stream.stream_ops = { ...stream.stream_ops, ...ops };
-  }
-}
-
-// The backend's modules say which branches are likely, in a custom
-// section that engines without the feature skip.  V8 reads it by default
-// from version 13.7 (Chrome 137); older ones, back to Node.js 18's, need
-// the flag, which V8 reads whenever it compiles a module.  The wrapper
-// does not pass it on the command line: finding out whether the flag is
-// needed there took a second start of Node.js.
-function readBranchHints() {
-  const [major, minor] = process.versions.v8.split('.').map(Number);
-  if (major < 13 || (major === 13 && minor < 7)) {
-    v8.setFlagsFromString('--experimental-wasm-branch-hinting');
   }
 }
 

@@ -1,0 +1,42 @@
+// V8 settings for QEMU's wasm code that Node.js does not give by
+// default.  V8 reads both flags whenever it compiles or instantiates a
+// module, so setting them before QEMU is loaded is soon enough, and
+// keeps them off the wrapper's command line, where finding out whether
+// they are needed took a second start of Node.js.  Browsers keep their
+// own settings.
+
+import v8 from 'node:v8';
+
+// Whether this V8 is older than @major.@minor.
+function v8Before(major, minor) {
+  const [have, haveMinor] = process.versions.v8.split('.').map(Number);
+  return have < major || (have === major && haveMinor < minor);
+}
+
+// The backend's modules say which branches are likely, in a custom
+// section that engines without the feature skip.  V8 reads it by default
+// from version 13.7 (Chrome 137); older ones, back to Node.js 18's, need
+// the flag.
+export function readBranchHints() {
+  if (v8Before(13, 7)) {
+    v8.setFlagsFromString('--experimental-wasm-branch-hinting');
+  }
+}
+
+// How soon V8 recompiles a hot wasm function with its optimizing
+// compiler.  V8 compiles each function with Liftoff first, and with
+// TurboFan once Liftoff's code has used up a budget (roughly, bytes of
+// code run).  Node.js 20's V8 (11.3) sets that budget to 1.8 million,
+// Node.js 24's (13.6) to 13 million.  With the lower one, TurboFan also
+// compiles the many block functions that QEMU's backend makes which are
+// only lukewarm, on a core that the vCPU thread needs: over an x86_64
+// boot and three runs of an ash loop it compiled 3924 functions in 16.1
+// s instead of 1967 in 8.3 s.  So older V8s get the newer default, unless
+// the command line sets one.
+export function raiseTieringBudget() {
+  const given = process.execArgv.some((a) =>
+    /^--wasm[-_]tiering[-_]budget\b/.test(a));
+  if (!given && v8Before(13, 6)) {
+    v8.setFlagsFromString('--wasm-tiering-budget=13000000');
+  }
+}
