@@ -10,7 +10,8 @@
 // loops where they nest, and a br_table's otherwise; both compute the
 // same.  The branch hints each module carries point at its branches.
 // The registers compiled code saves when a helper unwinds are those the
-// interpreter reads after the call.
+// interpreter reads after the call.  Evicting compiled blocks, when a
+// thread has as many as it keeps, changes no result.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -216,6 +217,28 @@ test('the registers saved at a call are all that is read after it', async () => 
   const r = await runMemoryTest('tcg,wasm=off', { QEMU_WASM32_CHECK_LIVE: '1' });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.output, /Test complete: PASSED/);
+});
+
+// A thread keeps a bounded number of compiled blocks and evicts the
+// oldest.  The guests compile far fewer than the limit, so lower it:
+// blocks are then evicted, their table slots go to new blocks while the
+// old modules still dispatch to their own functions, and evicted blocks
+// that run hot again are compiled again.  The test must still pass.
+test('blocks evicted from a full table leave the results unchanged', async (t) => {
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+    { QEMU_WASM32_MAX_BLOCKS: '256' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const m = /wasm32: (\d+) blocks compiled .* (\d+) evicted, (\d+) dropped/.exec(r.stderr);
+  assert.ok(m, `no statistics in: ${r.stderr}`);
+  const [compiled, evicted, dropped] = m.slice(1).map(Number);
+  t.diagnostic(`${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
+  // Each block generated after the first 256 took the slot of one that
+  // was compiled and is evicted, unless that one was dropped already;
+  // the batch not yet compiled has evicted too.
+  assert.ok(compiled > 1000, `only ${compiled} blocks`);
+  assert.ok(evicted + dropped >= compiled - 256 && evicted <= compiled,
+    `${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
 });
 
 test('a corrupted module is reported and its blocks interpreted', async () => {
