@@ -119,8 +119,8 @@ function checkBranchHints(bytes) {
   return { likely, unlikely: hints.length - likely, problems };
 }
 
-function runMemoryTest(accel, env) {
-  const out = path.join(dir, `memory-${Object.keys(env).join('-')}.out`);
+function runMemoryTest(accel, env = {}, name = Object.keys(env).join('-')) {
+  const out = path.join(dir, `memory-${name}.out`);
   return runSystemTest(WASM_QEMU, 'memory', out, { extra: ['-accel', accel], env });
 }
 
@@ -239,6 +239,24 @@ test('blocks evicted from a full table leave the results unchanged', async (t) =
   assert.ok(compiled > 1000, `only ${compiled} blocks`);
   assert.ok(evicted + dropped >= compiled - 256 && evicted <= compiled,
     `${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
+});
+
+test('tb_flush() drops the wasm of every compiled block', async (t) => {
+  // A 1 MiB translation buffer fills while the test runs, and is
+  // flushed; blocks are compiled again after that.
+  const r = await runMemoryTest('tcg,tb-size=1,wasm-threshold=1,wasm-stats=on',
+    {}, 'flush');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const m = /wasm32: (\d+) blocks compiled .* (\d+) dropped \((\d+) by (\d+) tb_flush\(\)es\)/.exec(r.stderr);
+  assert.ok(m, `no statistics in: ${r.stderr}`);
+  const [compiled, dropped, flushed, flushes] = m.slice(1).map(Number);
+  t.diagnostic(`${flushes} flushes dropped ${flushed} of ${compiled} blocks`);
+  assert.ok(flushes >= 1, `${flushes} flushes`);
+  // A flush drops every block compiled before it and still live: about
+  // 2400 of 4000 here, the rest being compiled after it.
+  assert.ok(flushed > compiled / 4 && flushed <= dropped && dropped <= compiled,
+    `${flushes} flushes dropped ${flushed} of ${compiled} blocks, ${dropped} dropped in all`);
 });
 
 test('a corrupted module is reported and its blocks interpreted', async () => {
