@@ -223,7 +223,8 @@ function legend(data) {
     'from the host; boot is from starting the emulator to the first prompt.',
     'Xn = X times native QEMU\'s time, Xv = X times v86\'s (below 1: faster).',
     '"geomean CPU" is the geometric mean over the CPU-bound workloads',
-    '(all but boot). ! marks output that differs from the reference.',
+    '(all but boot and exec). ! marks output that differs from the',
+    'reference.',
   ];
 }
 
