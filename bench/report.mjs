@@ -229,6 +229,36 @@ function legend(data) {
   ];
 }
 
+function fmtCount(n) {
+  if (n === null || n === undefined) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  return String(n);
+}
+
+// What the backend counted over each wasm32 session (wasm-stats=on):
+// the work behind the times above, and numbers that do not vary from
+// run to run the way the times do on a busy machine.
+function countLines(data) {
+  const counts = data.counts || [];
+  if (!counts.length) return [];
+  const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}`;
+  const heads = ['', 'blocks', '+regions', 'modules', 'wasm', 'compiling',
+    'hops: trampoline', 'in modules', 'entries', 'returns'];
+  const exact = (n) => (n === null || n === undefined ? '-' : String(n));
+  const rowsOut = counts.map((c) => [label(c), exact(c.compiled), exact(c.joined),
+    exact(c.modules), c.kib === null ? '-' : `${(c.kib / 1024).toFixed(1)} MiB`,
+    c.compileMs === null ? '-' : `${(c.compileMs / 1000).toFixed(1)} s`,
+    fmtCount(c.hops), fmtCount(c.direct), fmtCount(c.entries), fmtCount(c.returns)]);
+  const widths = heads.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
+  const line = (cols) => '  ' + cols.map((c, i) => (i ? c.padStart(widths[i]) : pad(c, widths[i])))
+    .join('  ');
+  return ['', 'Backend counts (wasm-stats=on), over each session: boot, setup and all workloads:',
+    line(heads), ...rowsOut.map(line),
+    '  blocks: compiled (+regions: more compiled into their functions); hops: from',
+    '  block to block in compiled code; entries from and returns to the interpreter.'];
+}
+
 function details(data, notes, bad) {
   const out = [];
   if (notes.length) {
@@ -242,6 +272,7 @@ function details(data, notes, bad) {
   }
   out.push('', 'Workloads:');
   for (const w of data.workloads) out.push(`  ${pad(w.name, 7)} ${w.what}`);
+  out.push(...countLines(data));
   out.push('', 'Output check:');
   if (!bad.length) {
     out.push('  every configuration printed the same output for every workload');

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import {
   Guest, PROMPT, TOP, OUT, GUEST, WASM_QEMU, NATIVE_QEMU, BOOT_TIMEOUT_MS,
 } from '../tests/guest.mjs';
@@ -38,13 +39,15 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S || 1800) * 1000;
 
 // What each column runs.  The QEMU options of the wasm backend are
 // passed even to a build that does not know them yet: it refuses them
-// at start-up, and the column says so.
+// at start-up, and the column says so.  wasm-stats=on changes nothing
+// but a line of counts at exit, which the report shows beside the times.
 export const CONFIGS = [
-  { name: 'default', label: 'wasm32 default', binary: WASM_QEMU, accel: [] },
+  { name: 'default', label: 'wasm32 default', binary: WASM_QEMU,
+    accel: ['-accel', 'tcg,wasm-stats=on'] },
   { name: 'wasm-off', label: 'wasm32 wasm=off', binary: WASM_QEMU,
     accel: ['-accel', 'tcg,wasm=off'] },
   { name: 'threshold1', label: 'wasm32 threshold=1', binary: WASM_QEMU,
-    accel: ['-accel', 'tcg,wasm-threshold=1'] },
+    accel: ['-accel', 'tcg,wasm-threshold=1,wasm-stats=on'] },
   { name: 'native', label: 'native QEMU TCG', binary: NATIVE_QEMU, accel: [] },
   { name: 'v86', label: 'v86', v86: true, arches: ['i386'] },
 ];
@@ -159,6 +162,29 @@ function log(msg) {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
+// The counts that wasm-stats=on prints at exit (see tcg_wasm_report()
+// in tcg/wasm32/jit.c.inc), or null if there are none.
+export function backendCounts(stderr) {
+  const line = stderr.split('\n').find((l) => /wasm32: \d+ blocks compiled/.test(l));
+  if (!line) return null;
+  const num = (re) => {
+    const m = line.match(re);
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    compiled: num(/(\d+) blocks compiled/),
+    joined: num(/with (\d+) more in their regions/),
+    modules: num(/in (\d+) modules/),
+    kib: num(/(\d+) KiB of wasm/),
+    compileMs: num(/([\d.]+) ms;/),
+    evicted: num(/(\d+) evicted/),
+    entries: num(/(\d+) entries from the interpreter/),
+    hops: num(/(\d+) block-to-block hops in compiled code through the trampoline/),
+    direct: num(/trampoline and (\d+) within modules/),
+    returns: num(/(\d+) returns to the interpreter/),
+  };
+}
+
 // Stop a guest: QEMU powers off with the guest; v86 cannot, and ends
 // with its stdin.  Either is killed if it lingers.
 async function stop(vm, config) {
@@ -181,9 +207,10 @@ async function measure(vm, w) {
 }
 
 // One boot of one configuration on one guest, then every workload in
-// the same VM.  Results go to `record(workload, result)`; returns
-// {na: reason} when the emulator would not start at all.
-async function session(config, arch, files, initrd, list, record) {
+// the same VM.  Results go to `record(workload, result)`, the backend's
+// counts over the session to `counted(counts)`; returns {na: reason}
+// when the emulator would not start at all.
+async function session(config, arch, files, initrd, list, record, counted) {
   const [bin, args] = command(config, files, initrd);
   const tag = `${arch} ${config.name}`;
   log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
@@ -238,6 +265,8 @@ async function session(config, arch, files, initrd, list, record) {
     return {};
   } finally {
     await stop(vm, config);
+    const counts = backendCounts(vm.stderr);
+    if (counts) counted(counts);
   }
 }
 
@@ -254,9 +283,10 @@ function previous(file, size) {
 
 function keepColumn(data, old, name) {
   const entry = old.configs.find((c) => c.name === name);
+  const mine = (r) => r.config === name && data.arches.includes(r.arch);
   data.configs.push({ ...entry, from: entry.from || old.started });
-  data.results.push(...old.results.filter((r) => r.config === name &&
-    data.arches.includes(r.arch)));
+  data.results.push(...old.results.filter(mine));
+  data.counts.push(...(old.counts || []).filter(mine));
 }
 
 // cbench for both guests: freestanding, so no 32-bit libc is needed.
@@ -316,7 +346,7 @@ async function main() {
     repeat: REPEAT, host: hostInfo(), builds: buildInfo(),
     workloads: [{ name: 'boot', cpu: false, what: 'start to shell prompt' },
       ...list.map(({ name, cpu, what, cmd }) => ({ name, cpu, what, cmd }))],
-    arches, configs: [], results: [],
+    arches, configs: [], results: [], counts: [],
   };
   const jsonFile = path.join(BENCH_OUT, 'results.json');
   const save = () => fs.writeFileSync(jsonFile, JSON.stringify(data, null, 2) + '\n');
@@ -350,7 +380,11 @@ async function main() {
         data.results.push({ arch, config: config.name, workload, ...r });
         save();
       };
-      const { na } = await session(config, arch, files, initrd, list, record);
+      const counted = (c) => {
+        data.counts.push({ arch, config: config.name, ...c });
+        save();
+      };
+      const { na } = await session(config, arch, files, initrd, list, record, counted);
       if (na) {
         entry.na[arch] = na;
         log(`${arch} ${config.name}: n/a: ${na}`);
@@ -366,7 +400,10 @@ async function main() {
   log(`report: ${path.relative(process.cwd(), BENCH_OUT) || '.'}/report.{txt,md,svg}, results.json`);
 }
 
-main().catch((e) => {
-  log(`error: ${e.message}`);
-  process.exit(1);
-});
+// Run only as a program: the tests import backendCounts().
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((e) => {
+    log(`error: ${e.message}`);
+    process.exit(1);
+  });
+}

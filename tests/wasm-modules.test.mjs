@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WASM_QEMU } from './guest.mjs';
 import { runSystemTest, scratchDir } from './tcg.mjs';
+import { backendCounts } from '../bench/run.mjs';
 
 const dir = scratchDir('wasm-modules-');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -257,6 +258,22 @@ test('tb_flush() drops the wasm of every compiled block', async (t) => {
   // 2400 of 4000 here, the rest being compiled after it.
   assert.ok(flushed > compiled / 4 && flushed <= dropped && dropped <= compiled,
     `${flushes} flushes dropped ${flushed} of ${compiled} blocks, ${dropped} dropped in all`);
+});
+
+// `make bench` shows the counts of wasm-stats=on beside its times; its
+// parser must find every one of them in the line QEMU prints.
+test('the benchmark reads every count that wasm-stats prints', async () => {
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on', {}, 'counts');
+  assert.equal(r.code, 0, r.stderr);
+  const counts = backendCounts(r.stderr);
+  assert.ok(counts, `no statistics in: ${r.stderr}`);
+  for (const [name, n] of Object.entries(counts)) {
+    assert.ok(Number.isFinite(n) && n >= 0, `${name}: ${n} in: ${r.stderr}`);
+  }
+  const compiled = Number(/wasm32: (\d+) blocks compiled/.exec(r.stderr)[1]);
+  assert.equal(counts.compiled, compiled);
+  assert.ok(counts.modules > 0 && counts.kib > 0 && counts.compileMs > 0 &&
+    counts.entries > 0 && counts.hops > 0, JSON.stringify(counts));
 });
 
 test('a corrupted module is reported and its blocks interpreted', async () => {
