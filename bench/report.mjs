@@ -230,7 +230,6 @@ function legend(data) {
 }
 
 function fmtCount(n) {
-  if (n === null || n === undefined) return '-';
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
   return String(n);
@@ -245,11 +244,12 @@ function countLines(data) {
   const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}`;
   const heads = ['', 'blocks', '+regions', 'modules', 'wasm', 'compiling',
     'hops: trampoline', 'in modules', 'entries', 'returns'];
-  const exact = (n) => (n === null || n === undefined ? '-' : String(n));
-  const rowsOut = counts.map((c) => [label(c), exact(c.compiled), exact(c.joined),
-    exact(c.modules), c.kib === null ? '-' : `${(c.kib / 1024).toFixed(1)} MiB`,
-    c.compileMs === null ? '-' : `${(c.compileMs / 1000).toFixed(1)} s`,
-    fmtCount(c.hops), fmtCount(c.direct), fmtCount(c.entries), fmtCount(c.returns)]);
+  // A count the parser did not find is null: a dash.
+  const cell = (n, fmt = String) => (n === null || n === undefined ? '-' : fmt(n));
+  const rowsOut = counts.map((c) => [label(c), cell(c.compiled), cell(c.joined),
+    cell(c.modules), cell(c.kib, (n) => `${(n / 1024).toFixed(1)} MiB`),
+    cell(c.compileMs, (n) => `${(n / 1000).toFixed(1)} s`),
+    ...[c.hops, c.direct, c.entries, c.returns].map((n) => cell(n, fmtCount))]);
   const widths = heads.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
   const line = (cols) => '  ' + cols.map((c, i) => (i ? c.padStart(widths[i]) : pad(c, widths[i])))
     .join('  ');
