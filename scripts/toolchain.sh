@@ -28,7 +28,8 @@ ccache gcc g++ libc6-dev libglib2.0-dev libpixman-1-dev zlib1g-dev
 libslirp-dev git file"
 EM_FIXES=$TOP/toolchain/emscripten
 # The prebuilt libraries that hold the files EM_FIXES patch: the
-# threaded libc, with and without assertions.
+# threaded libc, with and without assertions (recompile-libc.py does
+# both their object and their LTO bitcode archives).
 EM_FIXED_LIBS="libc-mt libc-mt-debug"
 # For the commands run in the toolchain.
 export CCACHE_DIR="$CACHE/ccache" TOP CACHE OUT
@@ -80,6 +81,27 @@ proxy_finish_races() {
              ' "$f")" = 1 ]
 }
 
+# Which of the two emscripten_proxy_finish() calls first in the libc
+# archive $2 of the chroot $1: "pthread_cond_signal" once the fix is
+# compiled in.  The archives in lto/ hold LLVM bitcode, the others wasm
+# objects; QEMU links with -flto, so the former are the ones it uses.
+archived_finish_order() {
+    # shellcheck disable=SC2016
+    (in_chroot "$1" /bin/sh -c '
+        cd "$(mktemp -d)"
+        ar=$(ls /usr/bin/llvm-ar-* | tail -n 1)
+        v=${ar##*-}
+        "$ar" x "$0" proxying.o
+        { "llvm-dis-$v" proxying.o -o - 2>/dev/null ||
+              "llvm-objdump-$v" -dr proxying.o; } |
+            awk "/^define.*@emscripten_proxy_finish\\(/ { f = 1 }
+                 /<emscripten_proxy_finish>:/ { f = 2 }
+                 f == 1 && /^}/ || f == 2 && /^\$/ { exit }
+                 f" |
+            grep -o -m 1 -E "pthread_(cond_signal|mutex_unlock)"
+        cd / && rm -rf "$OLDPWD"' "$2")
+}
+
 chroot_stamp() {
     { printf '%s\n' "$SUITE" $PACKAGES $EM_FIXED_LIBS
       cat "$EM_FIXES"/*.patch "$TOP/toolchain/recompile-libc.py"; } |
@@ -103,6 +125,13 @@ fix_emscripten() {
         die "cannot recompile Emscripten's libc, see" \
             "$CACHE/toolchain/debootstrap.log"
     proxy_finish_races "$1$em" && die "toolchain/emscripten fixes not applied"
+    lib=$em/cache/sysroot/lib/wasm32-emscripten
+    for a in $EM_FIXED_LIBS; do
+        for f in "$lib/$a.a" "$lib/lto/$a.a"; do
+            [ "$(archived_finish_order "$1" "$f")" = pthread_cond_signal ] ||
+                die "toolchain/emscripten fixes not compiled into $f"
+        done
+    done
     return 0
 }
 
