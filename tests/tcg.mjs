@@ -74,9 +74,18 @@ export function runSystemTest(binary, name, out, { extra = [], env = {} } = {}) 
     let stderr = '';
     proc.stdout.on('data', (d) => { stderr += d; });
     proc.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), TCG_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill('SIGKILL');
+    }, TCG_TIMEOUT_MS);
     proc.on('exit', (code, signal) => {
       clearTimeout(timer);
+      // A hang must not read as an empty message.
+      if (timedOut) {
+        stderr += `\n(${name}: killed after ${TCG_TIMEOUT_MS / 1000} s ` +
+          'without exiting)';
+      }
       resolve({
         code, signal, stderr: stderr.trim(),
         output: fs.existsSync(out) ? fs.readFileSync(out, 'latin1') : '',
