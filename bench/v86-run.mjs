@@ -13,7 +13,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { V86 } from 'v86';
-import { raiseTieringBudget } from '../node/v8-flags.mjs';
+import {
+  compileBlocksEagerly, raiseTieringBudget,
+} from '../node/v8-flags.mjs';
 
 function parseArgs(argv) {
   const opts = { mem: 256, jit: true };
@@ -88,6 +90,8 @@ function main() {
     disable_jit: !opts.jit,
     autostart: true,
   });
+  // As QEMU's launcher does once its own module is compiled.
+  emulator.add_listener('emulator-loaded', compileBlocksEagerly);
   serialToStdout(emulator);
   process.stdin.on('data', (buf) => emulator.serial_send_bytes(0, buf));
   process.stdin.on('end', () => {

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkArgs, UsageError } from './args.mjs';
-import { raiseTieringBudget, readBranchHints } from './v8-flags.mjs';
+import {
+  compileBlocksEagerly, raiseTieringBudget, readBranchHints,
+} from './v8-flags.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const EAGAIN = 6;  // Emscripten's errno values are WASI's
@@ -148,7 +150,9 @@ export async function run(prog, argv) {
     // run QEMU's atexit handlers on Node's main thread, where they block.
     noExitRuntime: true,
     thisProgram: prog,
+    // Called once QEMU's module is compiled and instantiated.
     preRun: [(m) => {
+      compileBlocksEagerly();
       mountHost(m.FS, m.NODEFS);
       passEnvironment(m.ENV);
     }],
