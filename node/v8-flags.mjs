@@ -1,11 +1,19 @@
 // V8 settings for QEMU's wasm code that Node.js does not give by
 // default.  V8 reads these flags whenever it compiles or instantiates a
-// module, so setting them before QEMU is loaded is soon enough, and
-// keeps them off the wrapper's command line, where finding out whether
-// they are needed took a second start of Node.js.  Browsers keep their
+// module, so setting them from here, before the modules they are for,
+// is soon enough, and keeps them off the wrapper's command line, where
+// finding out whether they are needed took a second start of Node.js.
+// A flag that Node.js's command line gives wins.  Browsers keep their
 // own settings.
 
 import v8 from 'node:v8';
+
+// Whether Node.js's command line gives the V8 flag @name, in either
+// spelling (- or _) and, for a boolean, either sense (--no-@name).
+function given(name) {
+  const re = new RegExp(`^--(no-)?${name.replace(/[-_]/g, '[-_]')}(=|$)`);
+  return process.execArgv.some((a) => re.test(a));
+}
 
 // Whether this V8 is older than @major.@minor.
 function v8Before(major, minor) {
@@ -34,9 +42,7 @@ export function readBranchHints() {
 // s instead of 1967 in 8.3 s.  So older V8s get the newer default, unless
 // the command line sets one.
 export function raiseTieringBudget() {
-  const given = process.execArgv.some((a) =>
-    /^--wasm[-_]tiering[-_]budget\b/.test(a));
-  if (!given && v8Before(13, 6)) {
+  if (!given('wasm-tiering-budget') && v8Before(13, 6)) {
     v8.setFlagsFromString('--wasm-tiering-budget=13000000');
   }
 }
@@ -49,9 +55,7 @@ export function raiseTieringBudget() {
 // module is compiled, which stays lazy: eagerly, its 15 MB took Node.js
 // half a second longer to start.
 export function compileBlocksEagerly() {
-  const given = process.execArgv.some((a) =>
-    /^--(no-)?wasm[-_]lazy[-_]compilation\b/.test(a));
-  if (!given) {
+  if (!given('wasm-lazy-compilation')) {
     v8.setFlagsFromString('--no-wasm-lazy-compilation');
   }
 }
