@@ -367,6 +367,79 @@ extract_vmlinux() { # bzImage out
     say "warning: no xz-compressed ELF in $1, so no vmlinux"
 }
 
+# The unsigned little-endian integer of $3 bytes at offset $2 of file $1.
+le_get() {
+    od -An --endian=little -t u"$3" -j "$2" -N "$3" "$1" | tr -d ' '
+}
+
+# Overwrite it with $4.
+le_put() {
+    v=$4 i=0 s=
+    while [ $i -lt "$3" ]; do
+        s="$s$(printf '\\%03o' $((v & 255)))"
+        v=$((v >> 8)) i=$((i + 1))
+    done
+    # shellcheck disable=SC2059
+    printf "$s" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# amd64's vmlinux ends in .bss, .brk and .init.scratch, 24 of its 66 MB:
+# zeros, written out only because .init.scratch has contents (zeros too)
+# and comes last.  QEMU maps the whole file (under Emscripten that means
+# reading it; in the browser the file also sits in memory), and at each
+# reset copies a segment's file bytes into guest RAM and zero-fills the
+# rest of its memory size.  So the zeros leave the file but stay in the
+# last segment's memory size; what lies behind them in no segment (the
+# section headers; Debian's kernel has no symbols there) goes too, as
+# booting reads none of it.  If a segment has anything but zeros past
+# the cut, the file is left as it is.
+trim_vmlinux() { # elf
+    f=$1
+    # ELFCLASS64, ELFDATA2LSB
+    [ "$(le_get "$f" 4 1) $(le_get "$f" 5 1)" = "2 1" ] || return 0
+    phoff=$(le_get "$f" 32 8) phsize=$(le_get "$f" 54 2)
+    phnum=$(le_get "$f" 56 2) shoff=$(le_get "$f" 40 8)
+    shsize=$(le_get "$f" 58 2) shnum=$(le_get "$f" 60 2)
+    # The PT_LOAD whose file bytes end last.
+    last= start=0 end=0 i=0
+    while [ $i -lt "$phnum" ]; do
+        o=$((phoff + i * phsize))
+        off=$(le_get "$f" $((o + 8)) 8)
+        e=$((off + $(le_get "$f" $((o + 32)) 8)))
+        if [ "$(le_get "$f" "$o" 4)" = 1 ] && [ $e -gt $end ]; then
+            last=$o start=$off end=$e
+        fi
+        i=$((i + 1))
+    done
+    [ -n "$last" ] || return 0
+    # Cut where its first SHT_NOBITS section (.bss) starts.
+    cut=$end i=0
+    while [ $i -lt "$shnum" ]; do
+        o=$((shoff + i * shsize))
+        off=$(le_get "$f" $((o + 24)) 8)
+        if [ "$(le_get "$f" $((o + 4)) 4)" = 8 ] &&
+            [ $off -gt $start ] && [ $off -lt $cut ]; then
+            cut=$off
+        fi
+        i=$((i + 1))
+    done
+    [ $cut -lt $end ] || return 0
+    # Nothing but zeros from there, and no other segment's bytes.
+    cmp -s -n $((end - cut)) -i "$cut:0" "$f" /dev/zero || return 0
+    i=0
+    while [ $i -lt "$phnum" ]; do
+        o=$((phoff + i * phsize))
+        [ $o = "$last" ] || [ $(($(le_get "$f" $((o + 8)) 8) +
+            $(le_get "$f" $((o + 32)) 8))) -le $cut ] || return 0
+        i=$((i + 1))
+    done
+    le_put "$f" $((last + 32)) 8 $((cut - start))      # p_filesz
+    le_put "$f" 40 8 0                                  # e_shoff
+    le_put "$f" 60 4 0                                  # e_shnum, e_shstrndx
+    truncate -s "$cut" "$f"
+    say "vmlinux: $(((end - cut) / 1000000)) MB of zeros left to the loader"
+}
+
 build_arch() { # amd64|i386
     arch=$1
     case $arch in
@@ -419,6 +492,7 @@ busybox-static $bbver $arch
     rm -f "$dir/vmlinux"
     if grep -q '^CONFIG_PVH=y' "$dir/kernel.config"; then
         extract_vmlinux "$dir/bzImage" "$dir/vmlinux"
+        [ ! -f "$dir/vmlinux" ] || trim_vmlinux "$dir/vmlinux"
     fi
 
     deb=$(fetch_deb busybox-static "$arch" "$bbver")
