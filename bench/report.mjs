@@ -199,11 +199,18 @@ function mdTable(data, table) {
   return out.join('\n');
 }
 
+function fastestOf(data) {
+  const rounds = data.rounds || 1;
+  const n = (data.repeat || 1) * rounds;
+  if (n === 1) return '';
+  return `, fastest of ${n}` + (rounds > 1 ? ` in ${rounds} rounds, the configurations' order rotated` : '');
+}
+
 function header(data) {
   const h = data.host;
   return [
     `QEMU wasm32 benchmark, ${data.started.replace('T', ' ').slice(0, 16)} UTC` +
-      ` (${data.size} sizes${data.repeat > 1 ? `, fastest of ${data.repeat}` : ''})`,
+      ` (${data.size} sizes${fastestOf(data)})`,
     `host: ${h.cpu}, ${h.cores} cores, Node.js ${h.node}, load average` +
       ` ${h.loadavg.join(' ')} at the start${h.loadavgEnd ? `, ${h.loadavgEnd.join(' ')} at the end` : ''}`,
     ...builds(data.builds),
@@ -241,7 +248,8 @@ function fmtCount(n) {
 function countLines(data) {
   const counts = data.counts || [];
   if (!counts.length) return [];
-  const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}`;
+  const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}` +
+    (c.round !== undefined ? ` #${c.round + 1}` : '');
   const heads = ['', 'blocks', '+regions', 'modules', 'wasm', 'compiling',
     'hops: trampoline', 'in modules', 'entries', 'returns'];
   // A count the parser did not find is null: a dash.

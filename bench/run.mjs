@@ -10,6 +10,8 @@
 //   BENCH_CONFIGS=native,v86   only these configurations
 //   BENCH_ARCH=i386      only these guests (x86_64, i386)
 //   BENCH_REPEAT=3       time each workload N times, keep the fastest
+//   BENCH_ROUNDS=3       boot every configuration N times, in a rotated
+//                        order, and keep each workload's fastest time
 //   BENCH_TIMEOUT_S=1800 give up a workload after this long
 //   BENCH_OUT=DIR        where the report goes (default build/bench)
 //   BENCH_MERGE=1        keep the other configurations' columns from the
@@ -35,6 +37,10 @@ const BENCH_OUT = process.env.BENCH_OUT || path.join(OUT, 'bench');
 const INPUTS = path.join(OUT, 'bench-inputs');
 const SIZE = process.env.BENCH_QUICK === '1' ? 'quick' : 'full';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT || 1));
+// The machine's speed drifts from one minute to the next, the wasm32
+// build's more than native QEMU's: rounds spread each configuration's
+// runs over the whole benchmark.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 1));
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S || 1800) * 1000;
 
 // What each column runs.  The QEMU options of the wasm backend are
@@ -210,15 +216,15 @@ async function measure(vm, w) {
 // the same VM.  Results go to `record(workload, result)`, the backend's
 // counts over the session to `counted(counts)`; returns {na: reason}
 // when the emulator would not start at all.
-async function session(config, arch, files, initrd, list, record, counted) {
+async function session(config, arch, files, initrd, list, record, counted, round) {
   const [bin, args] = command(config, files, initrd);
-  const tag = `${arch} ${config.name}`;
+  const tag = `${arch} ${config.name}${ROUNDS > 1 ? ` #${round + 1}` : ''}`;
   log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
   const t0 = performance.now();
   const vm = new Guest(bin, args);
   // The console, for looking into a failure or a strange time.
   const consoleLog = fs.createWriteStream(path.join(BENCH_OUT,
-    `console-${arch}-${config.name}.log`));
+    `console-${arch}-${config.name}${ROUNDS > 1 ? `-${round + 1}` : ''}.log`));
   vm.proc.stdout.pipe(consoleLog);
   vm.proc.stderr.pipe(consoleLog);
   // What failed, for the workloads that then cannot run.
@@ -331,6 +337,48 @@ function buildInfo() {
   };
 }
 
+// Keep the faster of two results of one workload; an error in any round
+// stands, and output that changed between rounds is flagged.
+function merge(had, r) {
+  if (had.error || r.error) return had.error ? had : r;
+  const best = r.seconds < had.seconds ? r : had;
+  return { ...best, unstable: had.unstable || r.unstable || had.output !== r.output };
+}
+
+// One session of @config on @arch, its results merged into @data.
+async function runConfig(data, save, config, arch, files, initrd, list, round) {
+  const entry = data.configs.find((c) => c.name === config.name);
+  if (entry.na[arch]) return; // so in an earlier round
+  if (config.arches && !config.arches.includes(arch)) {
+    entry.na[arch] = `${config.label} runs ${config.arches.join('/')} guests only`;
+    return;
+  }
+  const why = unavailable(config);
+  if (why) {
+    entry.na[arch] = why;
+    log(`${arch} ${config.name}: n/a: ${why}`);
+    return;
+  }
+  const record = (workload, r) => {
+    const i = data.results.findIndex((x) => x.arch === arch &&
+      x.config === config.name && x.workload === workload);
+    const mine = { arch, config: config.name, workload, ...r };
+    if (i < 0) data.results.push(mine);
+    else data.results[i] = merge(data.results[i], mine);
+    save();
+  };
+  const counted = (c) => {
+    data.counts.push({ arch, config: config.name, ...(ROUNDS > 1 ? { round } : {}), ...c });
+    save();
+  };
+  const { na } = await session(config, arch, files, initrd, list, record, counted, round);
+  if (na) {
+    entry.na[arch] = na;
+    log(`${arch} ${config.name}: n/a: ${na}`);
+  }
+  save();
+}
+
 async function main() {
   const all = workloads(SIZE);
   const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
@@ -343,7 +391,7 @@ async function main() {
   const started = new Date();
   const data = {
     started: started.toISOString(), size: SIZE, sizes: sizes(SIZE),
-    repeat: REPEAT, host: hostInfo(), builds: buildInfo(),
+    repeat: REPEAT, rounds: ROUNDS, host: hostInfo(), builds: buildInfo(),
     workloads: [{ name: 'boot', cpu: false, what: 'start to shell prompt' },
       ...list.map(({ name, cpu, what, cmd }) => ({ name, cpu, what, cmd }))],
     arches, configs: [], results: [], counts: [],
@@ -361,35 +409,16 @@ async function main() {
       keepColumn(data, old, config.name);
     }
   }
-  for (const arch of arches) {
-    const files = guestFiles(arch);
-    const initrd = makeInitrd(arch, files);
-    for (const config of configs) {
-      const entry = data.configs.find((c) => c.name === config.name);
-      if (config.arches && !config.arches.includes(arch)) {
-        entry.na[arch] = `${config.label} runs ${config.arches.join('/')} guests only`;
-        continue;
+  const initrds = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const arch of arches) {
+      const files = guestFiles(arch);
+      if (!initrds.has(arch)) initrds.set(arch, makeInitrd(arch, files));
+      const order = [...configs.slice(round % configs.length),
+        ...configs.slice(0, round % configs.length)];
+      for (const config of order) {
+        await runConfig(data, save, config, arch, files, initrds.get(arch), list, round);
       }
-      const why = unavailable(config);
-      if (why) {
-        entry.na[arch] = why;
-        log(`${arch} ${config.name}: n/a: ${why}`);
-        continue;
-      }
-      const record = (workload, r) => {
-        data.results.push({ arch, config: config.name, workload, ...r });
-        save();
-      };
-      const counted = (c) => {
-        data.counts.push({ arch, config: config.name, ...c });
-        save();
-      };
-      const { na } = await session(config, arch, files, initrd, list, record, counted);
-      if (na) {
-        entry.na[arch] = na;
-        log(`${arch} ${config.name}: n/a: ${na}`);
-      }
-      save();
     }
   }
   data.finished = new Date().toISOString();
