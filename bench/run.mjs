@@ -409,15 +409,16 @@ async function main() {
       keepColumn(data, old, config.name);
     }
   }
-  const initrds = new Map();
+  const guests = arches.map((arch) => {
+    const files = guestFiles(arch);
+    return { arch, files, initrd: makeInitrd(arch, files) };
+  });
   for (let round = 0; round < ROUNDS; round++) {
-    for (const arch of arches) {
-      const files = guestFiles(arch);
-      if (!initrds.has(arch)) initrds.set(arch, makeInitrd(arch, files));
-      const order = [...configs.slice(round % configs.length),
-        ...configs.slice(0, round % configs.length)];
+    const order = [...configs.slice(round % configs.length),
+      ...configs.slice(0, round % configs.length)];
+    for (const { arch, files, initrd } of guests) {
       for (const config of order) {
-        await runConfig(data, save, config, arch, files, initrds.get(arch), list, round);
+        await runConfig(data, save, config, arch, files, initrd, list, round);
       }
     }
   }

@@ -400,14 +400,17 @@ trim_vmlinux() { # elf
     phoff=$(le_get "$f" 32 8) phsize=$(le_get "$f" 54 2)
     phnum=$(le_get "$f" 56 2) shoff=$(le_get "$f" 40 8)
     shsize=$(le_get "$f" 58 2) shnum=$(le_get "$f" 60 2)
-    # The PT_LOAD whose file bytes end last.
-    last= start=0 end=0 i=0
+    # The PT_LOAD whose file bytes end last, and where the others' end.
+    last= start=0 end=0 others=0 i=0
     while [ $i -lt "$phnum" ]; do
         o=$((phoff + i * phsize))
         off=$(le_get "$f" $((o + 8)) 8)
         e=$((off + $(le_get "$f" $((o + 32)) 8)))
         if [ "$(le_get "$f" "$o" 4)" = 1 ] && [ $e -gt $end ]; then
+            [ $end -le $others ] || others=$end
             last=$o start=$off end=$e
+        elif [ $e -gt $others ]; then
+            others=$e
         fi
         i=$((i + 1))
     done
@@ -423,16 +426,9 @@ trim_vmlinux() { # elf
         fi
         i=$((i + 1))
     done
-    [ $cut -lt $end ] || return 0
     # Nothing but zeros from there, and no other segment's bytes.
+    [ $cut -lt $end ] && [ $others -le $cut ] || return 0
     cmp -s -n $((end - cut)) -i "$cut:0" "$f" /dev/zero || return 0
-    i=0
-    while [ $i -lt "$phnum" ]; do
-        o=$((phoff + i * phsize))
-        [ $o = "$last" ] || [ $(($(le_get "$f" $((o + 8)) 8) +
-            $(le_get "$f" $((o + 32)) 8))) -le $cut ] || return 0
-        i=$((i + 1))
-    done
     le_put "$f" $((last + 32)) 8 $((cut - start))      # p_filesz
     le_put "$f" 40 8 0                                  # e_shoff
     le_put "$f" 60 4 0                                  # e_shnum, e_shstrndx
