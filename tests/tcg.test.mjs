@@ -20,6 +20,7 @@ const PASS_LINE = {
   hello: /^Hello World$/m,
   memory: /^Test complete: PASSED$/m,
   'global-pages': /^Test complete: PASSED$/m,
+  'tlb-conflict': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
