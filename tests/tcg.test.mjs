@@ -21,6 +21,7 @@ const PASS_LINE = {
   memory: /^Test complete: PASSED$/m,
   'global-pages': /^Test complete: PASSED$/m,
   'tlb-conflict': /^Test complete: PASSED$/m,
+  'large-page-code': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
