@@ -22,6 +22,7 @@ const PASS_LINE = {
   'global-pages': /^Test complete: PASSED$/m,
   'tlb-conflict': /^Test complete: PASSED$/m,
   'large-page-code': /^Test complete: PASSED$/m,
+  'mmio-in-block': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
