@@ -181,6 +181,7 @@ export function backendCounts(stderr) {
     compiled: num(/(\d+) blocks compiled/),
     joined: num(/with (\d+) more in their regions/),
     modules: num(/in (\d+) modules/),
+    background: num(/\((\d+) compiled by a worker\)/),
     kib: num(/(\d+) KiB of wasm/),
     compileMs: num(/([\d.]+) ms;/),
     evicted: num(/(\d+) evicted/),
