@@ -250,12 +250,12 @@ function countLines(data) {
   if (!counts.length) return [];
   const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}` +
     (c.round !== undefined ? ` #${c.round + 1}` : '');
-  const heads = ['', 'blocks', '+regions', 'modules', 'wasm', 'compiling',
+  const heads = ['', 'blocks', '+regions', 'modules', 'by worker', 'wasm', 'compiling',
     'hops: trampoline', 'in modules', 'entries', 'returns'];
   // A count the parser did not find is null: a dash.
   const cell = (n, fmt = String) => (n === null || n === undefined ? '-' : fmt(n));
   const rowsOut = counts.map((c) => [label(c), cell(c.compiled), cell(c.joined),
-    cell(c.modules), cell(c.kib, (n) => `${(n / 1024).toFixed(1)} MiB`),
+    cell(c.modules), cell(c.background), cell(c.kib, (n) => `${(n / 1024).toFixed(1)} MiB`),
     cell(c.compileMs, (n) => `${(n / 1000).toFixed(1)} s`),
     ...[c.hops, c.direct, c.entries, c.returns].map((n) => cell(n, fmtCount))]);
   const widths = heads.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
@@ -263,8 +263,10 @@ function countLines(data) {
     .join('  ');
   return ['', 'Backend counts (wasm-stats=on), over each session: boot, setup and all workloads:',
     line(heads), ...rowsOut.map(line),
-    '  blocks: compiled (+regions: more compiled into their functions); hops: from',
-    '  block to block in compiled code; entries from and returns to the interpreter.'];
+    '  blocks: compiled (+regions: more compiled into their functions); modules: by',
+    '  worker, compiled by a worker thread; compiling: time the vCPU thread spent',
+    '  generating and compiling; hops: from block to block in compiled code;',
+    '  entries from and returns to the interpreter.'];
 }
 
 function details(data, notes, bad) {
