@@ -288,3 +288,27 @@ for (const [how, env] of [['by the worker', {}],
       `${counts.background} of ${counts.modules} modules compiled by the worker`);
   });
 }
+
+// A worker that stops answering: QEMU_WASM32_COMPILER_STALL=3 has it
+// answer for three modules and then keep the fourth.  The vCPU thread
+// goes on compiling on its own, until its table slots come round to
+// that batch's; it then waits for it, gives up after 10 s, and leaves
+// the batch on the interpreter.
+test('a compiler thread that stops answering is given up', async () => {
+  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+    { QEMU_WASM32_MAX_BLOCKS: '256', QEMU_WASM32_COMPILER_STALL: '3' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const warnings = r.stderr.split('\n').filter((l) => /warning: wasm32:/.test(l));
+  assert.equal(warnings.length, 2, r.stderr);
+  assert.equal(warnings[0], 'qemu-system-x86_64: warning: wasm32: no answer from ' +
+    'the compiler thread in 10 s; compiling on the vCPU thread');
+  const m = /^qemu-system-x86_64: warning: wasm32: the module for the block at guest (?:pc|physical address) 0x[0-9a-f]+ and (\d+) more blocks did not compile \(no answer from the compiler thread in 10 s\); they stay on the interpreter$/.exec(warnings[1]);
+  assert.ok(m, warnings[1]);
+  const invalid = /wasm32: \d+ blocks compiled .* (\d+) invalid/.exec(r.stderr);
+  assert.ok(invalid, r.stderr);
+  assert.equal(Number(invalid[1]), Number(m[1]) + 1);
+  const counts = backendCounts(r.stderr);
+  assert.equal(counts.background, 4, r.stderr);
+  assert.ok(counts.modules > 4, r.stderr);
+});
