@@ -266,6 +266,20 @@ test('tb_flush() drops the wasm of every compiled block', async (t) => {
     `${flushes} flushes dropped ${flushed} of ${compiled} blocks, ${dropped} dropped in all`);
 });
 
+// @warning must say that a module did not compile, for @reason (a
+// pattern), naming its first block and how many more it held, and
+// wasm-stats in @stderr must count all of them as invalid.
+function checkModuleLeft(stderr, warning, reason) {
+  const m = new RegExp('^qemu-system-x86_64: warning: wasm32: the module for ' +
+    'the block at guest (?:pc|physical address) 0x[0-9a-f]+ and (\\d+) more ' +
+    `blocks did not compile \\(${reason}\\); they stay on the interpreter$`)
+    .exec(warning);
+  assert.ok(m, warning);
+  const invalid = /wasm32: \d+ blocks compiled .* (\d+) invalid/.exec(stderr);
+  assert.ok(invalid, stderr);
+  assert.equal(Number(invalid[1]), Number(m[1]) + 1);
+}
+
 // Under Node.js a worker thread compiles the modules, and the corrupted
 // one always goes there; QEMU_WASM32_SYNC_COMPILE=1 compiles every
 // module on the vCPU thread, as browsers do.
@@ -278,11 +292,7 @@ for (const [how, env] of [['by the worker', {}],
     assert.match(r.output, /Test complete: PASSED/);
     const warnings = r.stderr.split('\n').filter((l) => /did not compile/.test(l));
     assert.equal(warnings.length, 1, r.stderr);
-    const m = /^qemu-system-x86_64: warning: wasm32: the module for the block at guest (?:pc|physical address) 0x[0-9a-f]+ and (\d+) more blocks did not compile \(CompileError: .+\); they stay on the interpreter$/.exec(warnings[0]);
-    assert.ok(m, warnings[0]);
-    const invalid = /wasm32: \d+ blocks compiled .* (\d+) invalid/.exec(r.stderr);
-    assert.ok(invalid, r.stderr);
-    assert.equal(Number(invalid[1]), Number(m[1]) + 1);
+    checkModuleLeft(r.stderr, warnings[0], 'CompileError: .+');
     const counts = backendCounts(r.stderr);
     assert.ok(env.QEMU_WASM32_SYNC_COMPILE ? counts.background === 0 : counts.background > 0,
       `${counts.background} of ${counts.modules} modules compiled by the worker`);
@@ -303,11 +313,8 @@ test('a compiler thread that stops answering is given up', async () => {
   assert.equal(warnings.length, 2, r.stderr);
   assert.equal(warnings[0], 'qemu-system-x86_64: warning: wasm32: no answer from ' +
     'the compiler thread in 10 s; compiling on the vCPU thread');
-  const m = /^qemu-system-x86_64: warning: wasm32: the module for the block at guest (?:pc|physical address) 0x[0-9a-f]+ and (\d+) more blocks did not compile \(no answer from the compiler thread in 10 s\); they stay on the interpreter$/.exec(warnings[1]);
-  assert.ok(m, warnings[1]);
-  const invalid = /wasm32: \d+ blocks compiled .* (\d+) invalid/.exec(r.stderr);
-  assert.ok(invalid, r.stderr);
-  assert.equal(Number(invalid[1]), Number(m[1]) + 1);
+  checkModuleLeft(r.stderr, warnings[1],
+    'no answer from the compiler thread in 10 s');
   const counts = backendCounts(r.stderr);
   assert.equal(counts.background, 4, r.stderr);
   assert.ok(counts.modules > 4, r.stderr);
