@@ -23,6 +23,7 @@ const PASS_LINE = {
   'tlb-conflict': /^Test complete: PASSED$/m,
   'large-page-code': /^Test complete: PASSED$/m,
   'mmio-in-block': /^Test complete: PASSED$/m,
+  'null-ss-stack': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
