@@ -24,6 +24,7 @@ const PASS_LINE = {
   'large-page-code': /^Test complete: PASSED$/m,
   'mmio-in-block': /^Test complete: PASSED$/m,
   'null-ss-stack': /^Test complete: PASSED$/m,
+  'code-data-page': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
