@@ -46,7 +46,7 @@ static uint16_t read_ss(void)
     return sel;
 }
 
-/* Below the red zone, which the compiler may use, and back. */
+/* The operations, run 128 bytes below RSP: the red zone is the compiler's. */
 static void __attribute__((noinline)) stack_ops(uint64_t v, struct result *r)
 {
     asm volatile(
