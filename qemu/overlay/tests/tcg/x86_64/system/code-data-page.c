@@ -44,16 +44,6 @@ static const struct {
     { 2 * PAGE - 3, 2 * PAGE + 1024, 16 },  /* changed on the third */
 };
 
-/* Write MOV $@imm, %eax; RET at @p. */
-static void put_function(code_u8 *p, uint32_t imm)
-{
-    p[0] = 0xb8;
-    for (int i = 0; i < 4; i++) {
-        p[1 + i] = imm >> (8 * i);
-    }
-    p[5] = 0xc3;
-}
-
 /* Change the bytes of the immediate of the function at @p from @shift. */
 static void put_imm(code_u8 *p, uint32_t imm, unsigned shift)
 {
@@ -62,7 +52,15 @@ static void put_imm(code_u8 *p, uint32_t imm, unsigned shift)
     }
 }
 
-/* Count it in *@fails if the function at @p does not return @want. */
+/* Write MOV $@imm, %eax; RET at @p. */
+static void put_function(code_u8 *p, uint32_t imm)
+{
+    p[0] = 0xb8;
+    put_imm(p, imm, 0);
+    p[5] = 0xc3;
+}
+
+/* Count it in *@fails if function @k does not return @want. */
 static void check(int k, int r, const char *when, uint32_t want, int *fails)
 {
     uint32_t got = ((fn *)(uintptr_t)(area + place[k].code))();
