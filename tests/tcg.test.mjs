@@ -25,6 +25,7 @@ const PASS_LINE = {
   'mmio-in-block': /^Test complete: PASSED$/m,
   'null-ss-stack': /^Test complete: PASSED$/m,
   'code-data-page': /^Test complete: PASSED$/m,
+  'cr3-code-pages': /^Test complete: PASSED$/m,
 };
 
 const names = tcgTests('system');
