@@ -47,13 +47,14 @@
  * a page; at 3 bytes below VA, the RET's block would share the MOV's
  * entry in its jump cache, and each would miss.)
  */
-static const int64_t offsets[] = { 0x100, 0x200, 0x1100, -0x800, -2 };
+#define ACROSS      (-2)
+static const int64_t offsets[] = { 0x100, 0x200, 0x1100, -0x800, ACROSS };
 #define NFUNCS      ((int)(sizeof(offsets) / sizeof(offsets[0])))
 
 /* What the function at @offset returns with @mark's frame at VA. */
 static uint32_t imm_of(int64_t offset, uint8_t mark)
 {
-    if (offset == -2) {
+    if (offset == ACROSS) {
         return 0x11 | mark << 8;
     }
     return offset < 0 ? 0xc : mark;
