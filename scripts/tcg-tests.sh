@@ -120,7 +120,7 @@ BASE=$("$TOP/scripts/qemu.sh" base)
 # The series' own x86_64 tests, new files kept in qemu/overlay.
 X64_USER=$TOP/qemu/overlay/tests/tcg/x86_64
 X64_SYSTEM=$X64_USER/system
-want=$( (cat "$0" "$X64_USER"/*.c "$X64_SYSTEM"/*.c; echo "$BASE"
+want=$( (cat "$0" "$X64_USER"/*.c "$X64_SYSTEM"/*.[ch]; echo "$BASE"
          "${CC}" --version 2>/dev/null | head -n1) |
     recipe_hash)
 if [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$want" ]; then

@@ -23,17 +23,8 @@
 
 #include <stdint.h>
 #include <minilib.h>
+#include "paging.h"
 
-#define PTE_P       (1ull << 0)
-#define PTE_RW      (1ull << 1)
-#define PTE_PS      (1ull << 7)
-#define PTE_ADDR    0x000ffffffffff000ull
-
-/* boot.S maps the first 4 GiB to themselves with 2 MiB pages. */
-#define VA          0x40000000ull
-#define LARGE_PAGE  0x200000ull
-#define FRAME_A     0x01000000ull
-#define FRAME_B     0x01200000ull
 #define FRAME_LOW   0x01400000ull   /* mapped at VA - LARGE_PAGE */
 
 #define ROUNDS      1000
@@ -80,31 +71,6 @@ static void put_function(uint64_t frame, int64_t offset, uint32_t imm)
     *byte_at(frame, offset + 5) = 0xc3;
 }
 
-static uint64_t call_at(uint64_t va)
-{
-    uint64_t (*fn)(void) = (uint64_t (*)(void))va;
-
-    return fn();
-}
-
-static uint64_t read_cr3(void)
-{
-    uint64_t v;
-
-    asm volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-/* The PDE that maps @va, which the MMU reads. */
-static volatile uint64_t *pde_of(uint64_t va)
-{
-    uint64_t *table = (uint64_t *)(read_cr3() & PTE_ADDR);
-
-    table = (uint64_t *)(table[(va >> 39) & 511] & PTE_ADDR);
-    table = (uint64_t *)(table[(va >> 30) & 511] & PTE_ADDR);
-    return &table[(va >> 21) & 511];
-}
-
 int main(void)
 {
     volatile uint64_t *pde = pde_of(VA);   /* the MMU reads it */
@@ -120,7 +86,7 @@ int main(void)
         uint8_t mark = round & 2 ? 0xb : 0xa;
 
         *pde = (round & 2 ? FRAME_B : FRAME_A) | PTE_P | PTE_RW | PTE_PS;
-        asm volatile("mov %0, %%cr3" : : "r"(read_cr3()) : "memory");
+        write_cr3(read_cr3());
 
         for (int i = 0; i < NFUNCS; i++) {
             uint32_t want = imm_of(offsets[i], mark);

@@ -20,36 +20,14 @@
 
 #include <stdint.h>
 #include <minilib.h>
+#include "paging.h"
 
-#define PTE_P       (1ull << 0)
-#define PTE_RW      (1ull << 1)
-#define PTE_PS      (1ull << 7)
-#define PTE_G       (1ull << 8)
-#define PTE_ADDR    0x000ffffffffff000ull
 #define CR4_PGE     (1ull << 7)
-
-/* boot.S maps the first 4 GiB to themselves with 2 MiB pages. */
-#define VA          0x40000000ull
-#define FRAME_A     0x01000000ull
-#define FRAME_B     0x01200000ull
 
 #define ROUNDS      1000
 
 /* Memory that the MMU reads, or that must be read through it each time */
 typedef volatile uint64_t mmu_u64;
-
-static uint64_t read_cr3(void)
-{
-    uint64_t v;
-
-    asm volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr3(uint64_t v)
-{
-    asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
 
 /* Set or clear CR4.PGE: a change flushes the whole TLB. */
 static void set_pge(int on)
@@ -69,15 +47,6 @@ static void invlpg(uint64_t va)
 static uint64_t read_at(uint64_t va)
 {
     return *(mmu_u64 *)va;
-}
-
-static mmu_u64 *pde_of(uint64_t va)
-{
-    uint64_t *pml4 = (uint64_t *)(read_cr3() & PTE_ADDR);
-    uint64_t *pdp = (uint64_t *)(pml4[(va >> 39) & 511] & PTE_ADDR);
-    uint64_t *pd = (uint64_t *)(pdp[(va >> 30) & 511] & PTE_ADDR);
-
-    return &pd[(va >> 21) & 511];
 }
 
 /*

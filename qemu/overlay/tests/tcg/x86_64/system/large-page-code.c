@@ -16,16 +16,7 @@
 
 #include <stdint.h>
 #include <minilib.h>
-
-#define PTE_P       (1ull << 0)
-#define PTE_RW      (1ull << 1)
-#define PTE_PS      (1ull << 7)
-#define PTE_ADDR    0x000ffffffffff000ull
-
-/* boot.S maps the first 4 GiB to themselves with 2 MiB pages. */
-#define VA          0x40000000ull
-#define FRAME_A     0x01000000ull
-#define FRAME_B     0x01200000ull
+#include "paging.h"
 
 #define ROUNDS      1000
 
@@ -45,25 +36,6 @@ static void put_function(uint64_t frame, uint64_t offset, uint8_t mark)
     p[3] = 0;
     p[4] = 0;
     p[5] = 0xc3;
-}
-
-static uint64_t call_at(uint64_t va)
-{
-    uint64_t (*fn)(void) = (uint64_t (*)(void))va;
-
-    return fn();
-}
-
-/* The PDE that maps @va, which the MMU reads. */
-static volatile uint64_t *pde_of(uint64_t va)
-{
-    uint64_t cr3, *table;
-
-    asm volatile("mov %%cr3, %0" : "=r"(cr3));
-    table = (uint64_t *)(cr3 & PTE_ADDR);
-    table = (uint64_t *)(table[(va >> 39) & 511] & PTE_ADDR);
-    table = (uint64_t *)(table[(va >> 30) & 511] & PTE_ADDR);
-    return &table[(va >> 21) & 511];
 }
 
 int main(void)
