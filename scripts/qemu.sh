@@ -106,6 +106,15 @@ build() { # build-dir target
     stage_end
 }
 
+# Put file $1 into directory $2 by copying it under a temporary name and
+# renaming it over the old one: a QEMU still running from the old file
+# (a benchmark in another terminal, say) keeps it, where cp onto it
+# fails ("Text file busy") or changes a file a starting QEMU is reading.
+install_file() {
+    tmp=$2/.$(basename "$1").new
+    cp "$1" "$tmp" && mv -f "$tmp" "$2/$(basename "$1")"
+}
+
 # Shared by both builds: the system emulator with TCG and little else.
 COMMON_OPTS="--target-list=$TARGETS --without-default-features
 --enable-system --enable-tcg --disable-tools --disable-docs
@@ -134,7 +143,7 @@ build_wasm() {
     echo "$tc" > "$bdir/.toolchain"
     mkdir -p "$OUT/qemu"
     for f in "$bdir/$PROG".*; do
-        case $f in *.js|*.wasm|*.mjs) cp "$f" "$OUT/qemu/" ;; esac
+        case $f in *.js|*.wasm|*.mjs) install_file "$f" "$OUT/qemu" ;; esac
     done
     say "$(ls -l "$OUT/qemu" | awk 'NR > 1 { printf "%s %s bytes; ", $9, $5 }')"
 }
@@ -146,7 +155,7 @@ build_native() {
     configure_once "$bdir" --cc="ccache gcc" $COMMON_OPTS
     build "$bdir" "$PROG"
     mkdir -p "$OUT/native/bin"
-    cp "$bdir/$PROG" "$OUT/native/bin/"
+    install_file "$bdir/$PROG" "$OUT/native/bin"
     # Built against the toolchain's libc, so it runs where it was built.
     cat > "$OUT/native/$PROG" <<EOT
 #!/bin/sh
