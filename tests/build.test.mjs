@@ -1,13 +1,14 @@
 // A failed toolchain or source download ends with one clear error line
-// and a non-zero status.  The mirror here is a closed local port.
+// and a non-zero status.  The mirror here is a closed local port.  And
+// installing a build again leaves a QEMU that runs from it alone.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TOP } from './guest.mjs';
+import { TOP, GUEST, NATIVE_QEMU } from './guest.mjs';
 
 const DEAD_MIRROR = {
   DEBIAN_MIRROR: 'http://127.0.0.1:9/debian',
@@ -75,3 +76,47 @@ test('a host emcc that signals proxied calls before unlocking is used', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(lastLine(r.stderr), /^toolchain\.sh: using host emcc 3\.1\.69$/);
 });
+
+// Whether the running program @file is busy: Linux refuses to open it
+// for writing.
+function busy(file) {
+  try {
+    fs.closeSync(fs.openSync(file, 'r+'));
+    return false;
+  } catch (e) {
+    if (e.code === 'ETXTBSY') return true;
+    throw e;
+  }
+}
+
+// A benchmark in another terminal may be running the native QEMU while
+// `make check` installs it again: cp into the running program failed
+// with "Text file busy".
+test('installing the native QEMU again while it runs',
+  { skip: !fs.existsSync(NATIVE_QEMU) && 'no native build (make native)' },
+  async () => {
+    const bin = path.join(path.dirname(NATIVE_QEMU), 'bin',
+      path.basename(NATIVE_QEMU));
+    const qemu = spawn(NATIVE_QEMU, ['-S', '-display', 'none', '-nic', 'none',
+      '-monitor', 'none', '-serial', 'none',
+      '-L', path.join(GUEST, 'firmware')], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => qemu.on('exit', resolve));
+    try {
+      for (let i = 0; i < 200 && !busy(bin) && qemu.exitCode === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(busy(bin), 'the native QEMU is running');
+      const r = spawnSync(path.join(TOP, 'scripts', 'qemu.sh'), ['native'], {
+        encoding: 'utf8', timeout: 600000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      // spawnSync() held the event loop: let it see an exit meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(qemu.exitCode === null && qemu.signalCode === null,
+        'the running QEMU goes on');
+      assert.ok(!busy(bin), 'the new file is not the running one');
+    } finally {
+      qemu.kill();
+      await exited;
+    }
+  });
