@@ -88,6 +88,15 @@ test('a reader that goes away ends QEMU quietly, as natively', () => {
   assert.equal(r.stderr, '', 'nothing on stderr');
 });
 
+test('a stale NODE_EXTRA_CA_CERTS leaves stderr alone', () => {
+  // Node.js would warn that it cannot load the file, before QEMU runs.
+  const r = launch(['--version'],
+    { NODE_EXTRA_CA_CERTS: path.join(tmp, 'no-such-bundle.pem') });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^QEMU emulator version /);
+  assert.equal(r.stderr, '', 'nothing on stderr');
+});
+
 test('RAM sizes and key=value lists parse like QEMU', () => {
   assert.equal(parseRamMiB('512'), 512);
   assert.equal(parseRamMiB('1G'), 1024);
