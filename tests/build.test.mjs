@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TOP, GUEST, NATIVE_QEMU } from './guest.mjs';
 
 const DEAD_MIRROR = {
@@ -89,6 +90,22 @@ function busy(file) {
   }
 }
 
+// Start the native QEMU, stopped (-S), and wait until its program file
+// is busy or it has ended.
+async function startNativeQemu(bin) {
+  const qemu = spawn(NATIVE_QEMU, ['-S', '-display', 'none', '-nic', 'none',
+    '-monitor', 'none', '-serial', 'none',
+    '-L', path.join(GUEST, 'firmware')],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = { qemu, stderr: '' };
+  qemu.stderr.on('data', (d) => { run.stderr += d; });
+  run.exited = new Promise((resolve) => qemu.on('close', resolve));
+  for (let i = 0; i < 200 && !busy(bin) && qemu.exitCode === null; i++) {
+    await sleep(50);
+  }
+  return run;
+}
+
 // A benchmark in another terminal may be running the native QEMU while
 // `make check` installs it again: cp into the running program failed
 // with "Text file busy".
@@ -100,26 +117,18 @@ test('installing the native QEMU again while it runs',
     // In one of several runs of `make check` the QEMU ended at once, for
     // no reason found; what is tested here is the install, so start it
     // again then, and fail with what it said only if it never stays up.
-    let qemu, exited;
     const early = [];
-    for (let attempt = 0; attempt < 3 && !(qemu && busy(bin)); attempt++) {
-      qemu = spawn(NATIVE_QEMU, ['-S', '-display', 'none', '-nic', 'none',
-        '-monitor', 'none', '-serial', 'none',
-        '-L', path.join(GUEST, 'firmware')],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      qemu.stderr.on('data', (d) => { stderr += d; });
-      exited = new Promise((resolve) => qemu.on('close', resolve));
-      for (let i = 0; i < 200 && !busy(bin) && qemu.exitCode === null; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      if (!busy(bin)) {
-        qemu.kill();
-        await exited;
-        early.push(`status ${qemu.exitCode ?? qemu.signalCode}: ${stderr.trim()}`);
-      }
+    let run;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      run = await startNativeQemu(bin);
+      if (busy(bin)) break;
+      run.qemu.kill();
+      await run.exited;
+      early.push(`status ${run.qemu.exitCode ?? run.qemu.signalCode}: ` +
+        run.stderr.trim());
     }
     if (early.length) t.diagnostic(`QEMU ended at once: ${early.join('; ')}`);
+    const { qemu } = run;
     try {
       assert.ok(busy(bin), `the native QEMU is running (${early.join('; ')})`);
       const r = spawnSync(path.join(TOP, 'scripts', 'qemu.sh'), ['native'], {
@@ -127,12 +136,12 @@ test('installing the native QEMU again while it runs',
       });
       assert.equal(r.status, 0, r.stderr);
       // spawnSync() held the event loop: let it see an exit meanwhile.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       assert.ok(qemu.exitCode === null && qemu.signalCode === null,
         'the running QEMU goes on');
       assert.ok(!busy(bin), 'the new file is not the running one');
     } finally {
       qemu.kill();
-      await exited;
+      await run.exited;
     }
   });
