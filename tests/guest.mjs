@@ -67,8 +67,9 @@ export class Guest {
       this.wake();
     });
     this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
+    // 'close' comes once QEMU has exited and its output is all read.
     this.exit = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => {
+      this.proc.on('close', (code, signal) => {
         this.exited = { code, signal };
         this.wake();
         resolve(code ?? 128);
