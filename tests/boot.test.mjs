@@ -16,15 +16,17 @@ import { backendCounts } from '../bench/run.mjs';
 
 // A file the guest has not seen: random bytes, so that no cache or
 // constant can fake the hash.
-function makeTestFile() {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-data-')), 'data.bin');
+function makeTestFile(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-data-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'data.bin');
   fs.writeFileSync(file, crypto.randomBytes(3 * 1024 * 1024 + 123));
   const hash = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   return { file, hash };
 }
 
 async function bootAndCheck(t, binary, extra = []) {
-  const { file, hash } = makeTestFile();
+  const { file, hash } = makeTestFile(t);
   const initrd = initrdWith([[file, '/root/data.bin']]);
   const vm = new Guest(binary, [...guestArgs({ initrd }), ...extra]);
   t.after(() => vm.kill());

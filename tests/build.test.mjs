@@ -16,8 +16,15 @@ const DEAD_MIRROR = {
   DEBIAN_SECURITY_MIRROR: 'http://127.0.0.1:9/debian-security',
 };
 
+// Scratch folders, removed once the file's tests are done.
+const scratch = [];
+test.after(() => {
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function script(name, args, env) {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-cache-'));
+  scratch.push(cache);
   const r = spawnSync(path.join(TOP, 'scripts', name), args, {
     env: { ...process.env, ...DEAD_MIRROR, QEMU_WASM_CACHE: cache, ...env },
     encoding: 'utf8', timeout: 300000,
@@ -47,6 +54,7 @@ test('toolchain bootstrap from an unreachable mirror',
 // A stand-in for a user's Emscripten: just what toolchain.sh looks at.
 function fakeEmscripten(finishBody) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-wasm-emsdk-'));
+  scratch.push(dir);
   const tool = (name, text) =>
     fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho ${text}\n`, { mode: 0o755 });
   tool('emcc', '3.1.69');

@@ -20,12 +20,19 @@ export const PROMPT = /root@guest:[^\n]*# (?:\x1b\[6n)?$/;
 // native TCG, and CI machines vary.  A hang still ends the test.
 export const BOOT_TIMEOUT_MS = Number(process.env.BOOT_TIMEOUT_S || 900) * 1000;
 
+// The initrds' folders, removed when the test file's process ends.
+const initrdDirs = [];
+process.on('exit', () => {
+  for (const dir of initrdDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 // An initrd with extra files on top of the demo guest's initramfs.
 export function initrdWith(files) {
   // Under $OUT: the native reference runs in the toolchain chroot, which
   // sees the repository and the output folder but not /tmp.
   fs.mkdirSync(path.join(OUT, 'tmp'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(OUT, 'tmp', 'initrd-'));
+  initrdDirs.push(dir);
   const extra = path.join(dir, 'extra.cpio.gz');
   execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
     ['extra-cpio', extra, ...files.map(([src, dst]) => `${src}:${dst}`)]);

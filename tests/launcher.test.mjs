@@ -11,6 +11,7 @@ import { WASM_QEMU, GUEST, guestArgs } from './guest.mjs';
 import { parseRamMiB, splitKeyValues } from '../node/args.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qw-launcher-'));
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function launch(args, env = {}) {
   const r = spawnSync(WASM_QEMU, args, {
