@@ -63,7 +63,7 @@ export const CONFIGS = [
 // (686) kernel has no PVH entry anyway.
 export const ARCHES = ['x86_64', 'i386'];
 
-function guestFiles(arch) {
+export function guestFiles(arch) {
   const dir = arch === 'i386' ? path.join(GUEST, 'i386') : GUEST;
   const vmlinux = path.join(dir, 'vmlinux');
   return {
@@ -75,7 +75,7 @@ function guestFiles(arch) {
   };
 }
 
-function listFromEnv(name, all) {
+export function listFromEnv(name, all) {
   const v = process.env[name];
   if (!v) return all;
   const want = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -105,7 +105,7 @@ function makeInitrd(arch, files) {
 // compile wasm in the background.
 const V8_POOL = `--v8-pool-size=${Math.min(4, Math.max(1, os.cpus().length - 1))}`;
 
-function command(config, files, initrd) {
+export function command(config, files, initrd) {
   if (config.v86) {
     return [process.execPath, [V8_POOL, path.join(TOP, 'bench', 'v86-run.mjs'),
       '--bios', path.join(GUEST, 'firmware', 'bios.bin'),
@@ -120,7 +120,7 @@ function command(config, files, initrd) {
 }
 
 // Why a configuration cannot run at all on this machine, or null.
-function unavailable(config) {
+export function unavailable(config) {
   if (config.v86) {
     try {
       createRequire(import.meta.url).resolve('v86');
@@ -437,7 +437,8 @@ async function main() {
   log(`report: ${path.relative(process.cwd(), BENCH_OUT) || '.'}/report.{txt,md,svg}, results.json`);
 }
 
-// Run only as a program: the tests import backendCounts().
+// Run only as a program: the tests import backendCounts(), and
+// bench/boot-phases.mjs the guests and commands.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   main().catch((e) => {
     log(`error: ${e.message}`);
