@@ -65,13 +65,18 @@ linuxboot_dma.bin linuxboot.bin pvh.bin efi-e1000.rom"
 #   nowatchdog          no soft-lockup/NMI watchdog: a slow emulator
 #                       makes it cry wolf
 #   rcupdate.rcu_cpu_stall_suppress=1   same for RCU stall warnings
+#   hpet=disable        Linux makes the HPET its tick broadcast device
+#                       (/sys/devices/system/clockevents/broadcast), and
+#                       its timer woke QEMU's main loop 250 times a
+#                       second even with the guest idle; the wasm32
+#                       build pays a call to the JS main thread for each
 #   panic=-1            reboot at once on a panic; with -no-reboot QEMU
 #                       then exits instead of hanging
 # Apart from cryptomgr.notests none changed that count measurably: they
 # are there for robustness and a clean console, and cost nothing.
 CMDLINE="console=ttyS0 cryptomgr.notests quiet loglevel=3 mitigations=off\
  no_timer_check tsc=reliable nowatchdog rcupdate.rcu_cpu_stall_suppress=1\
- panic=-1"
+ hpet=disable panic=-1"
 
 # The host may switch apt's binary cache off (Docker images do), which
 # makes each apt-cache call re-read the whole index: ours keeps one.
