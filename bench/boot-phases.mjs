@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Guest, PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
 import {
-  ARCHES, CONFIGS, command, guestFiles, listFromEnv, unavailable,
+  ARCHES, CONFIGS, command, guestFiles, listFromEnv, stop, unavailable,
 } from './run.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 1));
@@ -42,23 +42,25 @@ function log(msg) {
 }
 
 // The processes under @pid (the launcher's shell, toolchain.sh's chroot
-// and QEMU itself may each be one), with @pid.
+// and QEMU itself may each be one), with @pid, from the children that
+// Linux lists for each of their threads.
 function processTree(pid) {
-  const parent = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // The command's name, in parentheses, may hold spaces.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(name), Number(fields[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) {
-    for (const [p, pp] of parent) if (pp === tree[i]) tree.push(p);
+    let tids;
+    try {
+      tids = fs.readdirSync(`/proc/${tree[i]}/task`);
+    } catch {
+      continue; // gone meanwhile, as below
+    }
+    for (const tid of tids) {
+      try {
+        const kids = fs.readFileSync(`/proc/${tree[i]}/task/${tid}/children`, 'utf8');
+        tree.push(...kids.split(' ').filter(Boolean).map(Number));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
   }
   return tree;
 }
@@ -103,7 +105,7 @@ async function boot(config, arch) {
       }
     }
   };
-  vm.waiters.push(watch);
+  vm.proc.stdout.on('data', watch);
   // The threads' times are read while QEMU runs; a thread that ends
   // before the prompt keeps its last reading.
   const seen = new Map();
@@ -116,11 +118,7 @@ async function boot(config, arch) {
     sample();
   } finally {
     clearInterval(timer);
-    if (config.v86) vm.proc.stdin.end();
-    else vm.send('poweroff -f\n');
-    const kill = setTimeout(() => vm.proc.kill(), 30000);
-    await vm.exit;
-    clearTimeout(kill);
+    await stop(vm, config);
   }
   watch();
   const threads = [...seen.values()].sort((a, b) => b.run - a.run);

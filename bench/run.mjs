@@ -197,7 +197,7 @@ export function backendCounts(stderr) {
 
 // Stop a guest: QEMU powers off with the guest; v86 cannot, and ends
 // with its stdin.  Either is killed if it lingers.
-async function stop(vm, config) {
+export async function stop(vm, config) {
   if (vm.exited) return;
   if (config.v86) vm.proc.stdin.end();
   else vm.send('poweroff -f\n');
@@ -438,7 +438,7 @@ async function main() {
 }
 
 // Run only as a program: the tests import backendCounts(), and
-// bench/boot-phases.mjs the guests and commands.
+// bench/boot-phases.mjs the guests, commands and stop().
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   main().catch((e) => {
     log(`error: ${e.message}`);
