@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Guest, PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
 import {
-  ARCHES, CONFIGS, command, guestFiles, listFromEnv, stop, unavailable,
+  ARCHES, CONFIGS, command, guestEnv, guestFiles, listFromEnv, stop,
+  unavailable,
 } from './run.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 1));
@@ -95,8 +96,7 @@ async function boot(config, arch) {
   files.cmdline = `${files.cmdline} loglevel=7`;
   const [bin, args] = command(config, files, files.initramfs);
   const t0 = performance.now();
-  const vm = new Guest(bin, args,
-    config.v86 ? { NODE_EXTRA_CA_CERTS: undefined } : {});
+  const vm = new Guest(bin, args, guestEnv(config));
   const at = {};
   const watch = () => {
     for (const [name, , re] of MARKS) {

@@ -119,6 +119,13 @@ export function command(config, files, initrd) {
     '-initrd', initrd, '-append', files.cmdline]];
 }
 
+// The environment an emulator starts with: v86's Node.js without the
+// extra certificates that bin/qemu-system-x86_64 drops for QEMU's (50
+// ms of each start).
+export function guestEnv(config) {
+  return config.v86 ? { NODE_EXTRA_CA_CERTS: undefined } : {};
+}
+
 // Why a configuration cannot run at all on this machine, or null.
 export function unavailable(config) {
   if (config.v86) {
@@ -225,10 +232,7 @@ async function session(config, arch, files, initrd, list, record, counted, round
   const tag = `${arch} ${config.name}${ROUNDS > 1 ? ` #${round + 1}` : ''}`;
   log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
   const t0 = performance.now();
-  // v86's Node.js starts without the extra certificates that
-  // bin/qemu-system-x86_64 drops for QEMU's (50 ms of each start).
-  const vm = new Guest(bin, args,
-    config.v86 ? { NODE_EXTRA_CA_CERTS: undefined } : {});
+  const vm = new Guest(bin, args, guestEnv(config));
   // The console, for looking into a failure or a strange time.
   const consoleLog = fs.createWriteStream(path.join(BENCH_OUT,
     `console-${arch}-${config.name}${ROUNDS > 1 ? `-${round + 1}` : ''}.log`));
@@ -438,7 +442,7 @@ async function main() {
 }
 
 // Run only as a program: the tests import backendCounts(), and
-// bench/boot-phases.mjs the guests, commands and stop().
+// bench/boot-phases.mjs the guests, commands, environment and stop().
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   main().catch((e) => {
     log(`error: ${e.message}`);
