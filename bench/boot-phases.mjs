@@ -43,21 +43,21 @@ function log(msg) {
 }
 
 // The processes under @pid (the launcher's shell, toolchain.sh's chroot
-// and QEMU itself may each be one), with @pid, from the children that
-// Linux lists for each of their threads.
+// and QEMU itself may each be one), with @pid, each with its threads,
+// from the children that Linux lists for each of their threads.
 function processTree(pid) {
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    let tids;
+  const tree = [{ pid, tids: [] }];
+  for (const p of tree) {
     try {
-      tids = fs.readdirSync(`/proc/${tree[i]}/task`);
+      p.tids = fs.readdirSync(`/proc/${p.pid}/task`);
     } catch {
       continue; // gone meanwhile, as below
     }
-    for (const tid of tids) {
+    for (const tid of p.tids) {
       try {
-        const kids = fs.readFileSync(`/proc/${tree[i]}/task/${tid}/children`, 'utf8');
-        tree.push(...kids.split(' ').filter(Boolean).map(Number));
+        const kids = fs.readFileSync(`/proc/${p.pid}/task/${tid}/children`, 'utf8');
+        tree.push(...kids.split(' ').filter(Boolean)
+          .map((k) => ({ pid: Number(k), tids: [] })));
       } catch {
         // Gone meanwhile.
       }
@@ -70,15 +70,9 @@ function processTree(pid) {
 function threadTimes(pid) {
   const threads = [];
   for (const p of processTree(pid)) {
-    let tids;
-    try {
-      tids = fs.readdirSync(`/proc/${p}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
+    for (const tid of p.tids) {
       try {
-        const [run, wait] = fs.readFileSync(`/proc/${p}/task/${tid}/schedstat`,
+        const [run, wait] = fs.readFileSync(`/proc/${p.pid}/task/${tid}/schedstat`,
           'utf8').split(' ').map(Number);
         threads.push({ tid: Number(tid), run, wait });
       } catch {
