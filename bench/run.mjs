@@ -89,7 +89,7 @@ export function listFromEnv(name, all) {
 
 // The guest's initramfs plus cbench at /usr/bin/cbench (newc archives
 // concatenated: Linux unpacks one after the other).
-function makeInitrd(arch, files) {
+export function makeInitrd(arch, files) {
   const extra = path.join(INPUTS, `extra-${arch}.cpio.gz`);
   execFileSync(path.join(TOP, 'scripts', 'guest.sh'),
     ['extra-cpio', extra, `${path.join(INPUTS, `cbench-${arch}`)}:/usr/bin/cbench`]);
@@ -307,7 +307,7 @@ function keepColumn(data, old, name) {
 }
 
 // cbench for both guests: freestanding, so no 32-bit libc is needed.
-function buildCbench() {
+export function buildCbench() {
   fs.mkdirSync(BENCH_OUT, { recursive: true });
   fs.mkdirSync(INPUTS, { recursive: true });
   execFileSync(path.join(TOP, 'bench', 'setup.sh'), ['cbench', INPUTS],
