@@ -24,7 +24,7 @@
 import { Guest, PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
 import {
   ARCHES, CONFIGS, command, guestEnv, guestFiles, listFromEnv, stop,
-  unavailable,
+  usableConfigs,
 } from './run.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 2));
@@ -119,18 +119,8 @@ async function main() {
     : CONFIGS.filter((c) => ['default', 'native'].includes(c.name));
   let text = '';
   for (const arch of arches) {
-    try {
-      guestFiles(arch);
-    } catch {
-      log(`${arch}: n/a: guest not built (bench/setup.sh builds it)`);
-      continue;
-    }
-    const usable = configs.filter((c) => {
-      const why = (c.arches && !c.arches.includes(arch) &&
-        `runs ${c.arches.join('/')} guests only`) || unavailable(c);
-      if (why) log(`${arch} ${c.name}: n/a: ${why}`);
-      return !why;
-    });
+    const usable = usableConfigs(configs, arch, log);
+    if (!usable) continue;
     const runs = Object.fromEntries(usable.map((c) => [c.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const config of usable) {

@@ -144,6 +144,24 @@ export function unavailable(config) {
   return null;
 }
 
+// The configurations of @configs that can boot the @arch guest on this
+// machine, each that cannot given to @log with the reason; null if the
+// guest is not built.  For the reports beside the benchmark.
+export function usableConfigs(configs, arch, log) {
+  try {
+    guestFiles(arch);
+  } catch {
+    log(`${arch}: n/a: guest not built (bench/setup.sh builds it)`);
+    return null;
+  }
+  return configs.filter((c) => {
+    const why = (c.arches && !c.arches.includes(arch) &&
+      `runs ${c.arches.join('/')} guests only`) || unavailable(c);
+    if (why) log(`${arch} ${c.name}: n/a: ${why}`);
+    return !why;
+  });
+}
+
 // Run one command on the console and time it from the host: from
 // sending the line until the shell's prompt is back.  The markers are
 // split in the typed line so that its echo cannot match.
