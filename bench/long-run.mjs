@@ -10,8 +10,12 @@
 //
 //   node bench/long-run.mjs
 //
-// Environment: LONG_RUN_MIN, BENCH_ARCH (one guest, x86_64 or i386),
-// BOOT_TIMEOUT_S and BENCH_TIMEOUT_S as for bench/run.mjs.
+// LONG_RUN_ACCEL adds properties to -accel tcg: with a small code buffer
+// (LONG_RUN_ACCEL=tb-size=2, in MiB) QEMU flushes its translations over
+// and over, and the backend drops every compiled block each time, which
+// shows whether what it drops is freed.  Environment besides:
+// LONG_RUN_MIN, BENCH_ARCH (one guest, x86_64 or i386), BOOT_TIMEOUT_S
+// and BENCH_TIMEOUT_S as for bench/run.mjs.
 
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -24,8 +28,10 @@ import { setupCommand, workloads } from './workloads.mjs';
 
 const MINUTES = Number(process.env.LONG_RUN_MIN || 10);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S || 1800) * 1000;
+const ACCEL = ['tcg', 'wasm-stats=on', process.env.LONG_RUN_ACCEL]
+  .filter(Boolean).join(',');
 const CONFIG = { name: 'default', binary: WASM_QEMU,
-  accel: ['-accel', 'tcg,wasm-stats=on'] };
+  accel: ['-accel', ACCEL] };
 
 function log(msg) {
   process.stderr.write(`long-run: ${msg}\n`);
@@ -65,8 +71,8 @@ async function main() {
     log(`${arch}: booted and set up after ` +
       `${((performance.now() - t0) / 1000).toFixed(1)} s; rounds of ` +
       `${list.map((w) => w.name).join(', ')} for ${MINUTES} min`);
-    process.stdout.write(`${arch} guest, ${MINUTES} min of rounds of the ` +
-      'quick workloads\n\n' +
+    process.stdout.write(`${arch} guest, -accel ${ACCEL}, ${MINUTES} min ` +
+      'of rounds of the quick workloads\n\n' +
       row(['round', 'minute', 'seconds', 'RSS MiB', 'mappings', 'CPU s']) +
       '\n');
     const first = new Map();
@@ -95,7 +101,8 @@ async function main() {
     process.stdout.write(`\nover the session: ${counts.compiled} blocks ` +
       `compiled (${counts.joined} more in their regions) in ` +
       `${counts.modules} modules, ${(counts.kib / 1024).toFixed(1)} MiB of ` +
-      `wasm, ${counts.evicted} evicted, ` +
+      `wasm, ${counts.evicted} evicted, ${counts.dropped} dropped ` +
+      `(${counts.flushed} by ${counts.flushes} tb_flush()es), ` +
       `${(counts.compileMs / 1000).toFixed(1)} s compiling\n`);
   }
 }
