@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Guest, PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
 import {
-  ARCHES, CONFIGS, command, guestEnv, guestFiles, listFromEnv, stop,
+  ARCHES, command, configsFromEnv, guestEnv, guestFiles, listFromEnv, stop,
   usableConfigs,
 } from './run.mjs';
 
@@ -172,8 +172,7 @@ function report(arch, results) {
 
 async function main() {
   const arches = listFromEnv('BENCH_ARCH', ARCHES);
-  const configs = listFromEnv('BENCH_CONFIGS', ['default', 'native', 'v86'])
-    .map((n) => CONFIGS.find((c) => c.name === n));
+  const configs = configsFromEnv(['default', 'native', 'v86']);
   let text = '';
   for (const arch of arches) {
     const usable = usableConfigs(configs, arch, log);

@@ -23,7 +23,7 @@
 
 import { Guest, PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
 import {
-  ARCHES, CONFIGS, command, guestEnv, guestFiles, listFromEnv, stop,
+  ARCHES, command, configsFromEnv, guestEnv, guestFiles, listFromEnv, stop,
   usableConfigs,
 } from './run.mjs';
 
@@ -113,10 +113,7 @@ function report(arch, results) {
 
 async function main() {
   const arches = listFromEnv('BENCH_ARCH', ARCHES);
-  const configs = process.env.BENCH_CONFIGS
-    ? listFromEnv('BENCH_CONFIGS', CONFIGS.map((c) => c.name))
-      .map((n) => CONFIGS.find((c) => c.name === n))
-    : CONFIGS.filter((c) => ['default', 'native'].includes(c.name));
+  const configs = configsFromEnv(['default', 'native']);
   let text = '';
   for (const arch of arches) {
     const usable = usableConfigs(configs, arch, log);

@@ -87,6 +87,14 @@ export function listFromEnv(name, all) {
   return all.filter((a) => want.includes(a));
 }
 
+// The configurations that BENCH_CONFIGS names, any of CONFIGS; those
+// named in @defaults (all of them if none) when it is not set.
+export function configsFromEnv(defaults = CONFIGS.map((c) => c.name)) {
+  const names = process.env.BENCH_CONFIGS
+    ? listFromEnv('BENCH_CONFIGS', CONFIGS.map((c) => c.name)) : defaults;
+  return CONFIGS.filter((c) => names.includes(c.name));
+}
+
 // The guest's initramfs plus cbench at /usr/bin/cbench (newc archives
 // concatenated: Linux unpacks one after the other).
 export function makeInitrd(arch, files) {
@@ -415,8 +423,7 @@ async function main() {
   const all = workloads(SIZE);
   const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
   const list = all.filter((w) => names.includes(w.name));
-  const configs = listFromEnv('BENCH_CONFIGS', CONFIGS.map((c) => c.name))
-    .map((n) => CONFIGS.find((c) => c.name === n));
+  const configs = configsFromEnv();
   const arches = listFromEnv('BENCH_ARCH', ARCHES);
   buildCbench();
 
