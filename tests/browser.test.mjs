@@ -7,13 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { TOP, OUT, BOOT_TIMEOUT_MS } from './guest.mjs';
+import { OUT, BOOT_TIMEOUT_MS } from './guest.mjs';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from '../web/serve.mjs';
 
 const SITE = path.join(OUT, 'site');
 const SHOTS = path.join(OUT, 'browser');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PROMPT = /root@guest:[^\n]*# *$/;
 
 let browser;
@@ -55,27 +54,11 @@ function echoBios() {
   return rom;
 }
 
-function loadPlaywright() {
-  try {
-    return createRequire(path.join(TOP, 'web', 'package.json'))('playwright-core');
-  } catch {
-    throw new Error("playwright-core is not installed in web/: run 'make site'");
-  }
-}
-
 before(async () => {
   assert.ok(fs.existsSync(path.join(SITE, 'index.html')),
     `no site in ${SITE}: run 'make site'`);
-  assert.ok(fs.existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: 'scripts/web.sh chromium' installs it`);
   fs.mkdirSync(SHOTS, { recursive: true });
-  const { chromium } = loadPlaywright();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // No sandbox as root in a container; /dev/shm may be tiny there.
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
   isolated = await startServer({ root: SITE, port: 0 });
   plain = await startServer({ root: SITE, port: 0, isolation: false });
 });

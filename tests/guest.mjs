@@ -59,11 +59,56 @@ export function guestArgs({ initrd, append = '', mem = '256M' } = {}) {
     '-append', `${cmdline} ${append}`.trim()];
 }
 
-export class Guest {
-  constructor(binary, args, env = {}) {
+// A guest's serial console as its output arrives, and waiting for text
+// in it: the emulator behind it is a subclass's, which appends to
+// `output`, calls wake() and, once the emulator is gone, sets `exited`
+// and says why in exitMessage().
+export class SerialConsole {
+  constructor() {
     this.output = '';
     this.waiters = [];
     this.seq = 0;
+    this.exited = null;
+  }
+
+  wake() {
+    for (const w of [...this.waiters]) w();
+  }
+
+  // Resolve with the regex match once the output (from `from` on) has it.
+  waitFor(re, timeoutMs, from = 0) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(this.output.slice(from));
+        if (m) {
+          done();
+          resolve({ match: m, end: from + m.index + m[0].length });
+        } else if (this.exited) {
+          done();
+          reject(new Error(`${this.exitMessage(re)}\n` +
+            `last output: ${this.output.slice(-2000)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        const e = new Error(`timed out after ${timeoutMs} ms waiting for ` +
+          `${re}; last output: ${this.output.slice(-2000)}`);
+        e.timedOut = true;
+        reject(e);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+}
+
+export class Guest extends SerialConsole {
+  constructor(binary, args, env = {}) {
+    super();
     this.proc = spawn(binary, args, {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -84,39 +129,9 @@ export class Guest {
     });
   }
 
-  wake() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  // Resolve with the regex match once the output (from `from` on) has it.
-  waitFor(re, timeoutMs, from = 0) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(this.output.slice(from));
-        if (m) {
-          done();
-          resolve({ match: m, end: from + m.index + m[0].length });
-        } else if (this.exited) {
-          done();
-          reject(new Error(`QEMU exited (${JSON.stringify(this.exited)}) ` +
-            `before ${re}; stderr: ${this.stderr.trim()}\n` +
-            `last output: ${this.output.slice(-2000)}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        const e = new Error(`timed out after ${timeoutMs} ms waiting for ` +
-          `${re}; last output: ${this.output.slice(-2000)}`);
-        e.timedOut = true;
-        reject(e);
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-      };
-      this.waiters.push(check);
-      check();
-    });
+  exitMessage(re) {
+    return `QEMU exited (${JSON.stringify(this.exited)}) before ${re}; ` +
+      `stderr: ${this.stderr.trim()}`;
   }
 
   send(text) {
