@@ -173,7 +173,7 @@ export function usableConfigs(configs, arch, log) {
 // Run one command on the console and time it from the host: from
 // sending the line until the shell's prompt is back.  The markers are
 // split in the typed line so that its echo cannot match.
-async function timed(vm, cmd, timeoutMs) {
+export async function timed(vm, cmd, timeoutMs) {
   const n = ++vm.seq;
   const from = vm.output.length;
   const t0 = performance.now();
