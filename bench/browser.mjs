@@ -27,7 +27,8 @@ import {
 import { CHROMIUM, launchChromium } from '../tests/chromium.mjs';
 import { startServer } from '../web/serve.mjs';
 import {
-  ARCHES, buildCbench, guestFiles, listFromEnv, makeInitrd, timed, unavailable,
+  ARCHES, buildCbench, configsFromEnv, guestFiles, listFromEnv, makeInitrd,
+  runsOn, timed, unavailable,
 } from './run.mjs';
 import { workloads, setupCommand } from './workloads.mjs';
 
@@ -218,7 +219,7 @@ function report(arches, configs, names, cpu, best, outputs) {
   const lines = [`Headless Chromium (${CHROMIUM}), ${SIZE} sizes, fastest of ` +
     `${ROUNDS} session${ROUNDS > 1 ? 's' : ''} of each; seconds, and times v86's`];
   for (const arch of arches) {
-    const cols = configs.filter((c) => !c.arches || c.arches.includes(arch));
+    const cols = configs.filter((c) => runsOn(c, arch));
     const time = (c, n) => best[`${arch} ${c.name} ${n}`];
     const row = (name, value) => name.padEnd(16) + cols.map((c) =>
       cell(value(c), c.name === 'v86' ? undefined : value({ name: 'v86' }))).join('');
@@ -242,8 +243,7 @@ async function main() {
     throw new Error(`no site in ${SITE}: run 'make site'`);
   }
   const arches = listFromEnv('BENCH_ARCH', ARCHES);
-  const configs = CONFIGS.filter((c) =>
-    listFromEnv('BENCH_CONFIGS', CONFIGS.map((x) => x.name)).includes(c.name));
+  const configs = configsFromEnv(undefined, CONFIGS);
   const all = workloads(SIZE);
   const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
   const list = all.filter((w) => names.includes(w.name));
@@ -268,7 +268,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const arch of arches) {
         // The order turns each round, as the machine's speed drifts.
-        const cols = configs.filter((c) => !c.arches || c.arches.includes(arch));
+        const cols = configs.filter((c) => runsOn(c, arch));
         const turn = [...cols.slice(round % cols.length), ...cols.slice(0, round % cols.length)];
         for (const config of turn) {
           const tag = `${arch} ${config.name} #${round + 1}`;

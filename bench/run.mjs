@@ -87,12 +87,18 @@ export function listFromEnv(name, all) {
   return all.filter((a) => want.includes(a));
 }
 
-// The configurations that BENCH_CONFIGS names, any of CONFIGS; those
-// named in @defaults (all of them if none) when it is not set.
-export function configsFromEnv(defaults = CONFIGS.map((c) => c.name)) {
+// The configurations that BENCH_CONFIGS names, any of @all; those named
+// in @defaults (all of them if none) when it is not set.
+export function configsFromEnv(defaults, all = CONFIGS) {
+  const known = all.map((c) => c.name);
   const names = process.env.BENCH_CONFIGS
-    ? listFromEnv('BENCH_CONFIGS', CONFIGS.map((c) => c.name)) : defaults;
-  return CONFIGS.filter((c) => names.includes(c.name));
+    ? listFromEnv('BENCH_CONFIGS', known) : defaults || known;
+  return all.filter((c) => names.includes(c.name));
+}
+
+// Whether configuration @c boots the @arch guest (v86: i386 only).
+export function runsOn(c, arch) {
+  return !c.arches || c.arches.includes(arch);
 }
 
 // The guest's initramfs plus cbench at /usr/bin/cbench (newc archives
@@ -163,7 +169,7 @@ export function usableConfigs(configs, arch, log) {
     return null;
   }
   return configs.filter((c) => {
-    const why = (c.arches && !c.arches.includes(arch) &&
+    const why = (!runsOn(c, arch) &&
       `runs ${c.arches.join('/')} guests only`) || unavailable(c);
     if (why) log(`${arch} ${c.name}: n/a: ${why}`);
     return !why;
@@ -389,7 +395,7 @@ function merge(had, r) {
 async function runConfig(data, save, config, arch, files, initrd, list, round) {
   const entry = data.configs.find((c) => c.name === config.name);
   if (entry.na[arch]) return; // so in an earlier round
-  if (config.arches && !config.arches.includes(arch)) {
+  if (!runsOn(config, arch)) {
     entry.na[arch] = `${config.label} runs ${config.arches.join('/')} guests only`;
     return;
   }
