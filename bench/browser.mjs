@@ -28,8 +28,9 @@ import { CHROMIUM, launchChromium } from '../tests/chromium.mjs';
 import { startServer } from '../web/serve.mjs';
 import {
   ARCHES, buildCbench, configsFromEnv, guestFiles, listFromEnv, makeInitrd,
-  runsOn, timed, unavailable,
+  rotated, runsOn, timed, unavailable,
 } from './run.mjs';
+import { geomean } from './report.mjs';
 import { workloads, setupCommand } from './workloads.mjs';
 
 const SIZE = process.env.BENCH_QUICK === '1' ? 'quick' : 'full';
@@ -205,12 +206,6 @@ async function session(browser, url, config, arch, list, record) {
   }
 }
 
-// The geometric mean of @values, or undefined if one is missing.
-function geomean(values) {
-  return values.includes(undefined) ? undefined
-    : Math.exp(values.reduce((a, x) => a + Math.log(x), 0) / values.length);
-}
-
 // A table a guest: each row's times, with v86's ratio beside this build's.
 function report(arches, configs, names, cpu, best, outputs) {
   const width = 18;
@@ -232,7 +227,10 @@ function report(arches, configs, names, cpu, best, outputs) {
         (seen.size > 1 ? '  ! outputs differ' : ''));
     }
     if (cpu.length) {
-      lines.push(row('geomean CPU', (c) => geomean(cpu.map((n) => time(c, n)))));
+      lines.push(row('geomean CPU', (c) => {
+        const times = cpu.map((n) => time(c, n));
+        return times.includes(undefined) ? undefined : geomean(times);
+      }));
     }
   }
   return lines.join('\n') + '\n';
@@ -267,10 +265,8 @@ async function main() {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const arch of arches) {
-        // The order turns each round, as the machine's speed drifts.
         const cols = configs.filter((c) => runsOn(c, arch));
-        const turn = [...cols.slice(round % cols.length), ...cols.slice(0, round % cols.length)];
-        for (const config of turn) {
+        for (const config of rotated(cols, round)) {
           const tag = `${arch} ${config.name} #${round + 1}`;
           try {
             await session(browser, server.url, config, arch, list, (n, s, o) => {

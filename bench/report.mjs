@@ -22,7 +22,7 @@ function seconds(data, arch, config, workload) {
   return r && typeof r.seconds === 'number' ? r.seconds : null;
 }
 
-function geomean(xs) {
+export function geomean(xs) {
   return xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : null;
 }
 

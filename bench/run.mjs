@@ -96,6 +96,13 @@ export function configsFromEnv(defaults, all = CONFIGS) {
   return all.filter((c) => names.includes(c.name));
 }
 
+// @list turned left by @round places: each round of sessions starts
+// with another configuration, as the machine's speed drifts.
+export function rotated(list, round) {
+  const k = round % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
 // Whether configuration @c boots the @arch guest (v86: i386 only).
 export function runsOn(c, arch) {
   return !c.arches || c.arches.includes(arch);
@@ -459,10 +466,8 @@ async function main() {
     return { arch, files, initrd: makeInitrd(arch, files) };
   });
   for (let round = 0; round < ROUNDS; round++) {
-    const order = [...configs.slice(round % configs.length),
-      ...configs.slice(0, round % configs.length)];
     for (const { arch, files, initrd } of guests) {
-      for (const config of order) {
+      for (const config of rotated(configs, round)) {
         await runConfig(data, save, config, arch, files, initrd, list, round);
       }
     }
