@@ -98,9 +98,11 @@ configure_once() { # build-dir configure-args...
     stage_end
 }
 
-build() { # build-dir target
+build() { # build-dir target...
+    dir=$1
+    shift
     stage_begin "qemu $kind: compile and link"
-    "$TC" run env $BUILD_ENV ninja -C "$1" "$2" \
+    "$TC" run env $BUILD_ENV ninja -C "$dir" "$@" \
         > "$LOGS/build-$kind.log" 2>&1 ||
         die "build failed, see $LOGS/build-$kind.log ($(grep -m1 -E 'error|FAILED' "$LOGS/build-$kind.log"))"
     stage_end
@@ -153,15 +155,20 @@ build_native() {
     BUILD_ENV=
     # shellcheck disable=SC2086
     configure_once "$bdir" --cc="ccache gcc" $COMMON_OPTS
-    build "$bdir" "$PROG"
+    # fp-test: QEMU's softfloat against Berkeley TestFloat, for the
+    # series' changes to fpu/ (tests/softfloat.test.mjs).
+    build "$bdir" "$PROG" tests/fp/fp-test
     mkdir -p "$OUT/native/bin"
-    install_file "$bdir/$PROG" "$OUT/native/bin"
-    # Built against the toolchain's libc, so it runs where it was built.
-    cat > "$OUT/native/$PROG" <<EOT
+    for p in "$PROG" tests/fp/fp-test; do
+        name=$(basename "$p")
+        install_file "$bdir/$p" "$OUT/native/bin"
+        # Built against the toolchain's libc, so it runs where it was built.
+        cat > "$OUT/native/$name" <<EOT
 #!/bin/sh
-exec "$TC" run "$OUT/native/bin/$PROG" "\$@"
+exec "$TC" run "$OUT/native/bin/$name" "\$@"
 EOT
-    chmod +x "$OUT/native/$PROG"
+        chmod +x "$OUT/native/$name"
+    done
 }
 
 if [ "$kind" = base ]; then
