@@ -157,9 +157,11 @@ build_native() {
     configure_once "$bdir" --cc="ccache gcc" $COMMON_OPTS
     # fp-test: QEMU's softfloat against Berkeley TestFloat, for the
     # series' changes to fpu/ (tests/softfloat.test.mjs).
-    build "$bdir" "$PROG" tests/fp/fp-test
+    progs="$PROG tests/fp/fp-test"
+    # shellcheck disable=SC2086
+    build "$bdir" $progs
     mkdir -p "$OUT/native/bin"
-    for p in "$PROG" tests/fp/fp-test; do
+    for p in $progs; do
         name=$(basename "$p")
         install_file "$bdir/$p" "$OUT/native/bin"
         # Built against the toolchain's libc, so it runs where it was built.
