@@ -269,6 +269,33 @@ function countLines(data) {
     '  entries from and returns to the interpreter.'];
 }
 
+// How far apart each column's rounds (and repeats) came: the slowest
+// time over the fastest, for the boot and in the geometric mean of the
+// CPU-bound workloads.  The machine's drift shows here, native QEMU's
+// too, and the ratios between columns move with it.
+function spreadLines(data) {
+  const spread = (arch, config, workload) => {
+    const r = result(data, arch, config, workload);
+    return r && typeof r.seconds === 'number' && typeof r.slowest === 'number'
+      ? r.slowest / r.seconds : null;
+  };
+  const out = [];
+  for (const arch of data.arches) {
+    for (const c of data.configs) {
+      const boot = spread(arch, c.name, 'boot');
+      const cpu = data.workloads.filter((w) => w.cpu)
+        .map((w) => spread(arch, c.name, w.name)).filter((x) => x !== null);
+      if (boot === null && !cpu.length) continue;
+      out.push(`  ${pad(arch, 7)} ${pad(c.label, 20)} boot ` +
+        `${boot === null ? '-' : fmtRatio(boot)}, CPU-bound ` +
+        `${cpu.length ? fmtRatio(geomean(cpu)) : '-'}`);
+    }
+  }
+  if (!out.length) return [];
+  return ['', 'Spread: each time\'s slowest round or repeat over its fastest (geometric',
+    'mean of the CPU-bound workloads):', ...out];
+}
+
 function details(data, notes, bad) {
   const out = [];
   if (notes.length) {
@@ -283,6 +310,7 @@ function details(data, notes, bad) {
   out.push('', 'Workloads:');
   for (const w of data.workloads) out.push(`  ${pad(w.name, 7)} ${w.what}`);
   out.push(...countLines(data));
+  out.push(...spreadLines(data));
   out.push('', 'Output check:');
   if (!bad.length) {
     out.push('  every configuration printed the same output for every workload');

@@ -262,6 +262,9 @@ async function measure(vm, w) {
   for (let i = 0; i < REPEAT; i++) runs.push(await timed(vm, w.cmd, TIMEOUT_MS));
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   if (runs.some((r) => r.output !== best.output)) best.unstable = true;
+  if (REPEAT > 1 && !runs.some((r) => r.error)) {
+    best.slowest = Math.max(...runs.map((r) => r.seconds));
+  }
   return best;
 }
 
@@ -390,12 +393,17 @@ function buildInfo() {
   };
 }
 
-// Keep the faster of two results of one workload; an error in any round
-// stands, and output that changed between rounds is flagged.
+// Keep the faster of two results of one workload, and the slower time
+// as well, for the report's spread; an error in any round stands, and
+// output that changed between rounds is flagged.
 function merge(had, r) {
   if (had.error || r.error) return had.error ? had : r;
   const best = r.seconds < had.seconds ? r : had;
-  return { ...best, unstable: had.unstable || r.unstable || had.output !== r.output };
+  return {
+    ...best,
+    slowest: Math.max(had.slowest ?? had.seconds, r.slowest ?? r.seconds),
+    unstable: had.unstable || r.unstable || had.output !== r.output,
+  };
 }
 
 // One session of @config on @arch, its results merged into @data.
