@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const COLORS = {
   default: '#1f77b4', 'wasm-off': '#9ecae1', threshold1: '#ff7f0e',
-  native: '#2ca02c', v86: '#d62728',
+  native: '#2ca02c', v86: '#d62728', b: '#9467bd',
 };
 
 function result(data, arch, config, workload) {
@@ -115,6 +115,8 @@ function rows(data, notes, bad) {
         let text = fmtTime(r.seconds);
         if (nat && c.name !== 'native') text += ` ${fmtRatio(r.seconds / nat)}n`;
         if (v && c.name !== 'v86') text += ` ${fmtRatio(r.seconds / v)}v`;
+        const d = c.name === 'b' && seconds(data, arch, 'default', w.name);
+        if (d) text += ` ${fmtRatio(r.seconds / d)}d`;
         if (bad.some((m) => m.arch === arch && m.workload === w.name &&
           m.config === c.name)) text += ' !';
         return { text, seconds: r.seconds };
@@ -129,6 +131,8 @@ function rows(data, notes, bad) {
       const v = c.name !== 'v86' && gm(data, arch, c.name, 'v86');
       if (n) text += ` ${fmtRatio(n.value)}n`;
       if (v) text += ` ${fmtRatio(v.value)}v`;
+      const d = c.name === 'b' && gm(data, arch, 'b', 'default');
+      if (d) text += ` ${fmtRatio(d.value)}d`;
       if (g.n < g.of) text += ` (${g.n}/${g.of})`;
       return { text };
     });
@@ -221,15 +225,18 @@ function builds(b) {
   if (!b) return [];
   const one = (s) => (s ? `${s.file} (${s.mtime.replace('T', ' ').slice(0, 16)},` +
     ` ${(s.bytes / 1e6).toFixed(1)} MB)` : 'missing');
-  return [`builds: wasm32 ${one(b.wasm)}, native ${one(b.native)}, v86 ${b.v86 || 'missing'}`];
+  return [`builds: wasm32 ${one(b.wasm)}, native ${one(b.native)}, v86 ${b.v86 || 'missing'}` +
+    (b.b ? `, B ${one(b.b)}` : '')];
 }
 
 function legend(data) {
   const others = data.workloads.filter((w) => !w.cpu).map((w) => w.name);
+  const b = data.configs.find((c) => c.name === 'b');
   return [
     'Wall time from sending the command to the prompt coming back, measured',
     'from the host; boot is from starting the emulator to the first prompt.',
     'Xn = X times native QEMU\'s time, Xv = X times v86\'s (below 1: faster).',
+    ...(b ? [`Xd = X times the default column's. wasm32 B: ${b.command}`] : []),
     '"geomean CPU" is the geometric mean over the CPU-bound workloads',
     `(all but ${others.join(' and ')}). ! marks output that differs from`,
     'the reference.',

@@ -16,6 +16,10 @@
 //   BENCH_OUT=DIR        where the report goes (default build/bench)
 //   BENCH_MERGE=1        keep the other configurations' columns from the
 //                        last run's results.json there
+//   BENCH_B='VAR=value ...'  add a column "wasm32 B", the default policy
+//                        started with these environment variables (say
+//                        QEMU_WASM_BUILD=dir, another build), its times
+//                        also as ratios to the default column's
 //   BOOT_TIMEOUT_S=900   give up a boot after this long
 
 import { execFileSync } from 'node:child_process';
@@ -57,6 +61,36 @@ export const CONFIGS = [
   { name: 'native', label: 'native QEMU TCG', binary: NATIVE_QEMU, accel: [] },
   { name: 'v86', label: 'v86', v86: true, arches: ['i386'] },
 ];
+
+// BENCH_B's NAME=value words as an environment, or null.  An A/B
+// comparison in one run: the rounds rotate the B column with the others,
+// so both see the same drift of the machine's speed.
+export function benchBEnv(text = process.env.BENCH_B) {
+  if (!text || !text.trim()) return null;
+  const env = {};
+  for (const word of text.trim().split(/\s+/)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(word);
+    if (!m) throw new Error(`BENCH_B: '${word}' is not NAME=value`);
+    env[m[1]] = m[2];
+  }
+  return env;
+}
+
+// A bad BENCH_B fails the benchmark's main() with its one line; the
+// scripts that only import this file go on without the column.
+let bEnvError = null;
+const B_ENV = (() => {
+  try {
+    return benchBEnv();
+  } catch (e) {
+    bEnvError = e;
+    return null;
+  }
+})();
+if (B_ENV) {
+  CONFIGS.push({ name: 'b', label: 'wasm32 B', binary: WASM_QEMU,
+    accel: CONFIGS[0].accel, env: B_ENV });
+}
 
 // The two guests.  x86_64 boots the uncompressed kernel through PVH when
 // it is there, as the tests do; v86 only takes a bzImage, and the i386
@@ -144,7 +178,7 @@ export function command(config, files, initrd) {
 // extra certificates that bin/qemu-system-x86_64 drops for QEMU's (50
 // ms of each start).
 export function guestEnv(config) {
-  return config.v86 ? { NODE_EXTRA_CA_CERTS: undefined } : {};
+  return config.v86 ? { NODE_EXTRA_CA_CERTS: undefined } : { ...config.env };
 }
 
 // Why a configuration cannot run at all on this machine, or null.
@@ -158,6 +192,10 @@ export function unavailable(config) {
     return null;
   }
   if (!fs.existsSync(config.binary)) return `${config.binary} not built`;
+  const other = config.env?.QEMU_WASM_BUILD;
+  if (other && !fs.existsSync(path.join(other, 'qemu-system-x86_64.wasm'))) {
+    return `no qemu-system-x86_64.wasm in ${other}`;
+  }
   if (config.binary === WASM_QEMU &&
       !fs.existsSync(path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64.wasm'))) {
     return 'build/qemu not built (make build)';
@@ -275,7 +313,8 @@ async function measure(vm, w) {
 async function session(config, arch, files, initrd, list, record, counted, round) {
   const [bin, args] = command(config, files, initrd);
   const tag = `${arch} ${config.name}${ROUNDS > 1 ? ` #${round + 1}` : ''}`;
-  log(`${tag}: ${[bin, ...args].join(' ').slice(0, 300)}`);
+  const vars = Object.entries(config.env || {}).map(([k, v]) => `${k}=${v}`);
+  log(`${tag}: ${[...vars, bin, ...args].join(' ').slice(0, 300)}`);
   const t0 = performance.now();
   const vm = new Guest(bin, args, guestEnv(config));
   // The console, for looking into a failure or a strange time.
@@ -386,8 +425,10 @@ function buildInfo() {
     // Not installed: its column says so.
   }
   const wasmDir = process.env.QEMU_WASM_BUILD || path.join(TOP, 'build', 'qemu');
+  const bDir = B_ENV?.QEMU_WASM_BUILD;
   return {
     wasm: stamp(path.join(wasmDir, 'qemu-system-x86_64.wasm')),
+    ...(bDir ? { b: stamp(path.join(bDir, 'qemu-system-x86_64.wasm')) } : {}),
     native: stamp(path.join(OUT, 'native', 'bin', 'qemu-system-x86_64')),
     v86,
   };
@@ -441,6 +482,7 @@ async function runConfig(data, save, config, arch, files, initrd, list, round) {
 }
 
 async function main() {
+  if (bEnvError) throw bEnvError;
   const all = workloads(SIZE);
   const names = listFromEnv('BENCH', ['boot', ...all.map((w) => w.name)]);
   const list = all.filter((w) => names.includes(w.name));
@@ -461,10 +503,11 @@ async function main() {
 
   const old = process.env.BENCH_MERGE === '1' ? previous(jsonFile, SIZE) : null;
   for (const config of CONFIGS) {
-    const { v86, binary, accel, ...rest } = config;
+    const { v86, binary, accel, env, ...rest } = config;
     if (configs.includes(config)) {
+      const vars = Object.entries(env || {}).map(([k, v]) => `${k}=${v}`);
       data.configs.push({ ...rest, command: v86 ? `node ${V8_POOL} bench/v86-run.mjs` :
-        [path.relative(TOP, binary), ...accel].join(' '), na: {} });
+        [...vars, path.relative(TOP, binary), ...accel].join(' '), na: {} });
     } else if (old?.configs.some((c) => c.name === config.name)) {
       keepColumn(data, old, config.name);
     }
