@@ -92,6 +92,20 @@ if (B_ENV) {
     accel: CONFIGS[0].accel, env: B_ENV });
 }
 
+// The wasm32 module that the launcher runs with environment @env (a
+// configuration's, over the benchmark's own): QEMU_WASM_BUILD's folder
+// or build/qemu.
+function wasmModule(env = {}) {
+  const dir = env.QEMU_WASM_BUILD || process.env.QEMU_WASM_BUILD ||
+    path.join(TOP, 'build', 'qemu');
+  return path.join(dir, 'qemu-system-x86_64.wasm');
+}
+
+// @env as the NAME=value words of a command line.
+function envWords(env = {}) {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
 // The two guests.  x86_64 boots the uncompressed kernel through PVH when
 // it is there, as the tests do; v86 only takes a bzImage, and the i386
 // (686) kernel has no PVH entry anyway.
@@ -192,13 +206,10 @@ export function unavailable(config) {
     return null;
   }
   if (!fs.existsSync(config.binary)) return `${config.binary} not built`;
-  const other = config.env?.QEMU_WASM_BUILD;
-  if (other && !fs.existsSync(path.join(other, 'qemu-system-x86_64.wasm'))) {
-    return `no qemu-system-x86_64.wasm in ${other}`;
-  }
-  if (config.binary === WASM_QEMU &&
-      !fs.existsSync(path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64.wasm'))) {
-    return 'build/qemu not built (make build)';
+  const wasm = config.binary === WASM_QEMU && wasmModule(config.env);
+  if (wasm && !fs.existsSync(wasm)) {
+    return wasm === path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64.wasm')
+      ? 'build/qemu not built (make build)' : `${wasm} not built`;
   }
   return null;
 }
@@ -313,8 +324,7 @@ async function measure(vm, w) {
 async function session(config, arch, files, initrd, list, record, counted, round) {
   const [bin, args] = command(config, files, initrd);
   const tag = `${arch} ${config.name}${ROUNDS > 1 ? ` #${round + 1}` : ''}`;
-  const vars = Object.entries(config.env || {}).map(([k, v]) => `${k}=${v}`);
-  log(`${tag}: ${[...vars, bin, ...args].join(' ').slice(0, 300)}`);
+  log(`${tag}: ${[...envWords(config.env), bin, ...args].join(' ').slice(0, 300)}`);
   const t0 = performance.now();
   const vm = new Guest(bin, args, guestEnv(config));
   // The console, for looking into a failure or a strange time.
@@ -424,11 +434,9 @@ function buildInfo() {
   } catch {
     // Not installed: its column says so.
   }
-  const wasmDir = process.env.QEMU_WASM_BUILD || path.join(TOP, 'build', 'qemu');
-  const bDir = B_ENV?.QEMU_WASM_BUILD;
   return {
-    wasm: stamp(path.join(wasmDir, 'qemu-system-x86_64.wasm')),
-    ...(bDir ? { b: stamp(path.join(bDir, 'qemu-system-x86_64.wasm')) } : {}),
+    wasm: stamp(wasmModule()),
+    ...(B_ENV?.QEMU_WASM_BUILD ? { b: stamp(wasmModule(B_ENV)) } : {}),
     native: stamp(path.join(OUT, 'native', 'bin', 'qemu-system-x86_64')),
     v86,
   };
@@ -505,9 +513,8 @@ async function main() {
   for (const config of CONFIGS) {
     const { v86, binary, accel, env, ...rest } = config;
     if (configs.includes(config)) {
-      const vars = Object.entries(env || {}).map(([k, v]) => `${k}=${v}`);
       data.configs.push({ ...rest, command: v86 ? `node ${V8_POOL} bench/v86-run.mjs` :
-        [...vars, path.relative(TOP, binary), ...accel].join(' '), na: {} });
+        [...envWords(env), path.relative(TOP, binary), ...accel].join(' '), na: {} });
     } else if (old?.configs.some((c) => c.name === config.name)) {
       keepColumn(data, old, config.name);
     }
