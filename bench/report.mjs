@@ -258,13 +258,13 @@ function countLines(data) {
   const label = (c) => `${c.arch} ${data.configs.find((x) => x.name === c.config)?.label || c.config}` +
     (c.round !== undefined ? ` #${c.round + 1}` : '');
   const heads = ['', 'blocks', '+regions', 'modules', 'by worker', 'wasm', 'compiling',
-    'hops: trampoline', 'in modules', 'entries', 'returns'];
+    'hops: trampoline', 'in modules', 'imported', 'entries', 'returns'];
   // A count the parser did not find is null: a dash.
   const cell = (n, fmt = String) => (n === null || n === undefined ? '-' : fmt(n));
   const rowsOut = counts.map((c) => [label(c), cell(c.compiled), cell(c.joined),
     cell(c.modules), cell(c.background), cell(c.kib, (n) => `${(n / 1024).toFixed(1)} MiB`),
     cell(c.compileMs, (n) => `${(n / 1000).toFixed(1)} s`),
-    ...[c.hops, c.direct, c.entries, c.returns].map((n) => cell(n, fmtCount))]);
+    ...[c.hops, c.direct, c.imported, c.entries, c.returns].map((n) => cell(n, fmtCount))]);
   const widths = heads.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
   const line = (cols) => '  ' + cols.map((c, i) => (i ? c.padStart(widths[i]) : pad(c, widths[i])))
     .join('  ');
@@ -272,8 +272,9 @@ function countLines(data) {
     line(heads), ...rowsOut.map(line),
     '  blocks: compiled (+regions: more compiled into their functions); modules: by',
     '  worker, compiled by a worker thread; compiling: time the vCPU thread spent',
-    '  generating and compiling; hops: from block to block in compiled code;',
-    '  entries from and returns to the interpreter.'];
+    '  generating and compiling; hops: from block to block in compiled code,',
+    '  through the trampoline, within a module, or into an earlier module',
+    '  whose block it imports; entries from and returns to the interpreter.'];
 }
 
 // How far apart each column's rounds (and repeats) came: the slowest

@@ -288,7 +288,10 @@ export function backendCounts(stderr) {
     flushes: num(/(\d+) tb_flush\(\)es/),
     entries: num(/(\d+) entries from the interpreter/),
     hops: num(/(\d+) block-to-block hops in compiled code through the trampoline/),
-    direct: num(/trampoline and (\d+) within modules/),
+    direct: num(/trampoline, (\d+) within modules/),
+    imported: num(/within modules and (\d+) into earlier ones/),
+    importedBlocks: num(/(\d+) blocks imported/),
+    importsGone: num(/(\d+) of them gone before their importer/),
     returns: num(/(\d+) returns to the interpreter/),
   };
 }

@@ -226,6 +226,22 @@ test('the registers saved at a call are all that is read after it', async () => 
   assert.match(r.output, /Test complete: PASSED/);
 });
 
+// A block whose jump went, on the interpreter, to a block compiled in an
+// earlier module imports that block's function and tail-calls it.  With
+// the default threshold, blocks have run and linked their jumps before
+// they are compiled (with wasm-threshold=1 they have not), and modules
+// of one block each (QEMU_WASM32_BATCH=1) make every such jump one into
+// an earlier module.
+test('blocks of earlier modules are reached through imports', async (t) => {
+  const r = await runMemoryTest('tcg,wasm-stats=on', { QEMU_WASM32_BATCH: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.output, /Test complete: PASSED/);
+  const counts = backendCounts(r.stderr);
+  t.diagnostic(`${counts.imported} hops into ${counts.importedBlocks} imported blocks, ` +
+    `${counts.hops} through the trampoline`);
+  assert.ok(counts.importedBlocks > 0 && counts.imported > 0, r.stderr);
+});
+
 // A thread keeps a bounded number of compiled blocks and evicts the
 // oldest.  The guests compile far fewer than the limit, so lower it:
 // blocks are then evicted, their table slots go to new blocks while the
@@ -239,13 +255,19 @@ test('blocks evicted from a full table leave the results unchanged', async (t) =
   const m = /wasm32: (\d+) blocks compiled .* (\d+) evicted, (\d+) dropped/.exec(r.stderr);
   assert.ok(m, `no statistics in: ${r.stderr}`);
   const [compiled, evicted, dropped] = m.slice(1).map(Number);
-  t.diagnostic(`${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
+  const { importedBlocks, importsGone } = backendCounts(r.stderr);
+  t.diagnostic(`${evicted} of ${compiled} blocks evicted, ${dropped} dropped; ` +
+    `${importsGone} of ${importedBlocks} imported blocks gone before their importer came`);
   // Each block generated after the first 256 took the slot of one that
   // was compiled and is evicted, unless that one was dropped already;
   // the batch not yet compiled has evicted too.
   assert.ok(compiled > 1000, `only ${compiled} blocks`);
   assert.ok(evicted + dropped >= compiled - 256 && evicted <= compiled,
     `${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
+  // Some blocks that a module imports were evicted before it was
+  // instantiated, and their imports go back to the trampoline instead.
+  assert.ok(importsGone > 0 && importsGone <= importedBlocks,
+    `${importsGone} of ${importedBlocks} imported blocks gone`);
 });
 
 test('tb_flush() drops the wasm of every compiled block', async (t) => {
