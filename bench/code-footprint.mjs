@@ -17,6 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { HEADER, name, section, sleb, uleb, vector } from './wasm-bytes.mjs';
 
 const SETS = [64, 512, 2048, 8192, 16384, 32768];
 // Steps per function (~140 and ~700 bytes of wasm), and the variants.
@@ -34,31 +35,6 @@ const CALLS = 2e6;
 const ROUNDS = 3;
 const PER_MODULE = 64;
 
-const uleb = (n) => {
-  const b = [];
-  do {
-    let x = n & 0x7f;
-    n >>>= 7;
-    if (n) x |= 0x80;
-    b.push(x);
-  } while (n);
-  return b;
-};
-const sleb = (n) => {
-  const b = [];
-  for (;;) {
-    const x = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(x & 0x40)) || (n === -1 && (x & 0x40))) {
-      b.push(x);
-      return b;
-    }
-    b.push(x | 0x80);
-  }
-};
-const section = (id, body) => [id, ...uleb(body.length), ...body];
-const vector = (items) => [...uleb(items.length), ...items.flat()];
-const name = (s) => [...uleb(s.length), ...Buffer.from(s)];
 const funcBody = (locals, code) => {
   const b = [...locals, ...code, OP.end];
   return [...uleb(b.length), ...b];
@@ -78,7 +54,6 @@ const I32 = 0x7f;
 const I64 = 0x7e;
 const FUNC = 0x60;
 const SEC = { type: 1, import: 2, func: 3, export: 7, code: 10 };
-const HEADER = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
 // (import "e" "m" (memory 1 65536 shared)), "e" "t" (table 1 funcref)
 const MEMORY = [...name('e'), ...name('m'), 0x02, 0x03, ...uleb(1),
   ...uleb(65536)];

@@ -16,37 +16,13 @@
 // JavaScript calls its head again every N hops; that call is counted in
 // the imports' time.
 
+import { HEADER, name, section, sleb, uleb, vector } from './wasm-bytes.mjs';
+
 const SETS = (process.env.HOPS_SETS || '64,1000,8000').split(',').map(Number);
 const HOPS = 2e7;
 const STEPS = 20;
 const ROUNDS = 5;
 
-const uleb = (n) => {
-  const b = [];
-  do {
-    let x = n & 0x7f;
-    n >>>= 7;
-    if (n) x |= 0x80;
-    b.push(x);
-  } while (n);
-  return b;
-};
-// i32.const takes a signed LEB128.
-const sleb = (n) => {
-  const b = [];
-  for (;;) {
-    const x = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(x & 0x40)) || (n === -1 && (x & 0x40))) {
-      b.push(x);
-      return b;
-    }
-    b.push(x | 0x80);
-  }
-};
-const section = (id, body) => [id, ...uleb(body.length), ...body];
-const vector = (items) => [...uleb(items.length), ...items.flat()];
-const name = (s) => [...uleb(s.length), ...Buffer.from(s)];
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, return: 0x0f,
   callIndirect: 0x11, returnCall: 0x12, localGet: 0x20, localSet: 0x21,
@@ -55,7 +31,6 @@ const OP = {
 };
 const I32 = 0x7f;
 const VOID = 0x40;
-const HEADER = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
 // (type 0 (func (param i32 i32 i32) (result i32))): a block's type
 const BLOCK_TYPE = [0x60, 3, I32, I32, I32, 1, I32];
 // (import "e" "m" (memory 1 1 shared))
