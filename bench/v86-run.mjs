@@ -78,7 +78,6 @@ function main() {
     process.exit(2);
   }
   // The V8 settings QEMU's launcher uses: both compile wasm at run time.
-  raiseTieringBudget();
   const emulator = new V86({
     wasm_path: wasmPath(),
     memory_size: Number(opts.mem) * 1024 * 1024,
@@ -90,8 +89,11 @@ function main() {
     disable_jit: !opts.jit,
     autostart: true,
   });
-  // As QEMU's launcher does once its own module is compiled.
-  emulator.add_listener('emulator-loaded', compileBlocksEagerly);
+  // As QEMU's launcher does once its own module is instantiated.
+  emulator.add_listener('emulator-loaded', () => {
+    compileBlocksEagerly();
+    raiseTieringBudget();
+  });
   serialToStdout(emulator);
   process.stdin.on('data', (buf) => emulator.serial_send_bytes(0, buf));
   process.stdin.on('end', () => {

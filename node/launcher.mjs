@@ -142,7 +142,6 @@ export async function run(prog, argv) {
   };
 
   readBranchHints();
-  raiseTieringBudget();
   const { default: createQemu } = await import(pathToFileURL(js).href);
   const Module = {
     arguments: argv,
@@ -150,9 +149,11 @@ export async function run(prog, argv) {
     // run QEMU's atexit handlers on Node's main thread, where they block.
     noExitRuntime: true,
     thisProgram: prog,
-    // Called once QEMU's module is compiled and instantiated.
+    // Called once QEMU's module is compiled and instantiated, on this
+    // thread and in the pool of workers (which Emscripten waits for).
     preRun: [(m) => {
       compileBlocksEagerly();
+      raiseTieringBudget();
       mountHost(m.FS, m.NODEFS);
       passEnvironment(m.ENV);
     }],
