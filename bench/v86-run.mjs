@@ -89,7 +89,7 @@ function main() {
     disable_jit: !opts.jit,
     autostart: true,
   });
-  // As QEMU's launcher does once its own module is instantiated.
+  // As QEMU's launcher does once its own module is compiled.
   emulator.add_listener('emulator-loaded', () => {
     compileBlocksEagerly();
     raiseTieringBudget();

@@ -149,8 +149,9 @@ export async function run(prog, argv) {
     // run QEMU's atexit handlers on Node's main thread, where they block.
     noExitRuntime: true,
     thisProgram: prog,
-    // Called once QEMU's module is compiled and instantiated, on this
-    // thread and in the pool of workers (which Emscripten waits for).
+    // Called once QEMU's module is compiled and instantiated on this
+    // thread, before the pool of workers instantiates it too (Emscripten
+    // starts main() after that).
     preRun: [(m) => {
       compileBlocksEagerly();
       raiseTieringBudget();

@@ -40,11 +40,12 @@ export function readBranchHints() {
 // only lukewarm, on a core that the vCPU thread needs: over an x86_64
 // boot and three runs of an ash loop it compiled 3924 functions in 16.1
 // s instead of 1967 in 8.3 s.  So older V8s get the newer default, unless
-// the command line sets one.  V8 gives an instance the budget in force
-// when it is instantiated: called once the emulator's own module is
-// instantiated in every thread, this leaves the emulator's own functions
-// (the interpreter, the translator) V8's budget, so that they reach
-// TurboFan sooner, and gives the higher one to the modules it makes.
+// the command line sets one.  V8 gives a module the budget in force
+// when the module is compiled, for all of its instances: called once the
+// emulator's own module is compiled, this leaves the emulator's own
+// functions (the interpreter, the translator) V8's budget in every thread
+// that instantiates it, so that they reach TurboFan sooner, and gives the
+// higher one to the modules it makes.
 export function raiseTieringBudget() {
   if (!given('wasm-tiering-budget') && v8Before(13, 6)) {
     v8.setFlagsFromString('--wasm-tiering-budget=13000000');
