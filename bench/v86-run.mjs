@@ -77,7 +77,6 @@ function main() {
     process.stderr.write(`v86-run: ${e.message}\n`);
     process.exit(2);
   }
-  // The V8 settings QEMU's launcher uses: both compile wasm at run time.
   const emulator = new V86({
     wasm_path: wasmPath(),
     memory_size: Number(opts.mem) * 1024 * 1024,
@@ -89,7 +88,9 @@ function main() {
     disable_jit: !opts.jit,
     autostart: true,
   });
-  // As QEMU's launcher does once its own module is compiled.
+  // The V8 settings QEMU's launcher uses, as both compile wasm at run
+  // time, set as it sets them: once the emulator's own module is
+  // compiled.
   emulator.add_listener('emulator-loaded', () => {
     compileBlocksEagerly();
     raiseTieringBudget();
