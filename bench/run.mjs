@@ -174,9 +174,23 @@ export function makeInitrd(arch, files) {
 // compile wasm in the background.
 const V8_POOL = `--v8-pool-size=${Math.min(4, Math.max(1, os.cpus().length - 1))}`;
 
+// And the Node.js that QEMU_WASM_NODE picks for QEMU, so that both run
+// on the same V8.
+const V86_NODE = process.env.QEMU_WASM_NODE || process.execPath;
+
+// That Node.js's version, for the report's header.
+function emulatorNodeVersion() {
+  if (!process.env.QEMU_WASM_NODE) return process.version;
+  try {
+    return execFileSync(V86_NODE, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return `${V86_NODE} (no version)`;
+  }
+}
+
 export function command(config, files, initrd) {
   if (config.v86) {
-    return [process.execPath, [V8_POOL, path.join(TOP, 'bench', 'v86-run.mjs'),
+    return [V86_NODE, [V8_POOL, path.join(TOP, 'bench', 'v86-run.mjs'),
       '--bios', path.join(GUEST, 'firmware', 'bios.bin'),
       '--vga-bios', path.join(GUEST, 'firmware', 'vgabios-stdvga.bin'),
       '--kernel', files.bzImage, '--initrd', initrd,
@@ -415,7 +429,7 @@ function hostInfo() {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model || 'unknown', cores: cpus.length,
-    node: process.version, loadavg: os.loadavg().map((x) => x.toFixed(2)),
+    node: emulatorNodeVersion(), loadavg: os.loadavg().map((x) => x.toFixed(2)),
   };
 }
 
