@@ -16,6 +16,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WASM_QEMU } from './guest.mjs';
@@ -24,6 +25,16 @@ import { backendCounts } from '../bench/run.mjs';
 
 const dir = scratchDir('wasm-modules-');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Whether the Node.js that runs QEMU (QEMU_WASM_NODE, or node) takes wasm
+// tail calls: Node.js 18 does not, and there the backend's blocks make
+// no hops through their module's dispatcher or into imported blocks.
+// Asked as the backend asks, with a function that tail-calls itself.
+const TAIL_CALLS = execFileSync(process.env.QEMU_WASM_NODE || 'node', ['-e',
+  'process.stdout.write(String(WebAssembly.validate(new Uint8Array([' +
+  '0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, ' +
+  '10, 6, 1, 4, 0, 0x12, 0, 11]))))'], { encoding: 'utf8' }) === 'true';
+const NO_TAIL_CALLS = !TAIL_CALLS && 'the Node.js that runs QEMU has no tail calls';
 
 // How many functions loop, and how many of those through a br_table
 // around their whole body (the form for loops that do not nest).
@@ -153,8 +164,9 @@ test('every generated module validates', async () => {
     `${files.length} modules dumped, ${counts.modules} compiled`);
   assert.ok(counts.compiled > 1000, `only ${counts.compiled} blocks`);
   // Blocks of one module go on to each other through its dispatcher,
-  // without a round trip through the trampoline.
-  assert.ok(counts.direct > 0, r.stderr);
+  // without a round trip through the trampoline, where the engine has
+  // tail calls.
+  assert.ok(TAIL_CALLS ? counts.direct > 0 : counts.direct === 0, r.stderr);
   const bytesOf = new Map(files.map((f) => [f, fs.readFileSync(path.join(dump, f))]));
   const invalid = files.filter((f) => !WebAssembly.validate(bytesOf.get(f)));
   assert.deepEqual(invalid, []);
@@ -233,15 +245,16 @@ test('the registers saved at a call are all that is read after it', async () => 
 // they are compiled (with wasm-threshold=1 they have not), and modules
 // of one block each (QEMU_WASM32_BATCH=1) make every such jump one into
 // an earlier module.
-test('blocks of earlier modules are reached through imports', async (t) => {
-  const r = await runMemoryTest('tcg,wasm-stats=on', { QEMU_WASM32_BATCH: '1' });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.output, /Test complete: PASSED/);
-  const counts = backendCounts(r.stderr);
-  t.diagnostic(`${counts.imported} hops into ${counts.importedBlocks} imported blocks, ` +
-    `${counts.hops} through the trampoline`);
-  assert.ok(counts.importedBlocks > 0 && counts.imported > 0, r.stderr);
-});
+test('blocks of earlier modules are reached through imports',
+  { skip: NO_TAIL_CALLS }, async (t) => {
+    const r = await runMemoryTest('tcg,wasm-stats=on', { QEMU_WASM32_BATCH: '1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.output, /Test complete: PASSED/);
+    const counts = backendCounts(r.stderr);
+    t.diagnostic(`${counts.imported} hops into ${counts.importedBlocks} imported blocks, ` +
+      `${counts.hops} through the trampoline`);
+    assert.ok(counts.importedBlocks > 0 && counts.imported > 0, r.stderr);
+  });
 
 // Engines without tail calls (Node.js 18's V8 without its flag, Safari
 // before 18.2): the backend asks the engine, and its blocks then return
@@ -289,8 +302,9 @@ test('blocks evicted from a full table leave the results unchanged', async (t) =
   assert.ok(evicted + dropped >= compiled - 256 && evicted <= compiled,
     `${evicted} of ${compiled} blocks evicted, ${dropped} dropped`);
   // Some blocks that a module imports were evicted before it was
-  // instantiated, and their imports go back to the trampoline instead.
-  assert.ok(importsGone > 0 && importsGone <= importedBlocks,
+  // instantiated, and their imports go back to the trampoline instead
+  // (with tail calls; without, modules import no blocks).
+  assert.ok((importsGone > 0 || !TAIL_CALLS) && importsGone <= importedBlocks,
     `${importsGone} of ${importedBlocks} imported blocks gone`);
 });
 
