@@ -260,24 +260,34 @@ test('blocks of earlier modules are reached through imports',
 // before 18.2): the backend asks the engine, and its blocks then return
 // to the trampoline where they would tail-call the module's dispatcher
 // or a block of an earlier module.  Every module compiles, and the test
-// still passes.  V8's flag takes tail calls away from the whole process.
-test('blocks go through the trampoline on an engine without tail calls', async (t) => {
-  const node = path.join(dir, 'node-without-tail-calls');
-  fs.writeFileSync(node, '#!/bin/sh\n' +
-    `exec '${process.execPath}' --no-experimental-wasm-return-call "$@"\n`,
-    { mode: 0o755 });
-  const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
-    { QEMU_WASM_NODE: node }, 'no-tail-calls');
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.output, /Test complete: PASSED/);
-  assert.doesNotMatch(r.stderr, /did not compile/);
-  const counts = backendCounts(r.stderr);
-  t.diagnostic(`${counts.compiled} blocks compiled, ${counts.hops} hops ` +
-    'through the trampoline');
-  assert.ok(counts.compiled > 1000 && counts.hops > 0, r.stderr);
-  assert.equal(counts.direct, 0, r.stderr);
-  assert.equal(counts.imported, 0, r.stderr);
-});
+// still passes.  V8's flag takes tail calls away from the whole process;
+// V8s after tail calls shipped dropped it (Node.js 24 refuses it).
+const NO_TAIL_CALLS_FLAG = '--no-experimental-wasm-return-call';
+const FLAG_GONE = (() => {
+  try {
+    execFileSync(process.execPath, [NO_TAIL_CALLS_FLAG, '-e', ''], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return `this Node.js has no ${NO_TAIL_CALLS_FLAG}`;
+  }
+})();
+test('blocks go through the trampoline on an engine without tail calls',
+  { skip: FLAG_GONE }, async (t) => {
+    const node = path.join(dir, 'node-without-tail-calls');
+    fs.writeFileSync(node, '#!/bin/sh\n' +
+      `exec '${process.execPath}' ${NO_TAIL_CALLS_FLAG} "$@"\n`, { mode: 0o755 });
+    const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
+      { QEMU_WASM_NODE: node }, 'no-tail-calls');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.output, /Test complete: PASSED/);
+    assert.doesNotMatch(r.stderr, /did not compile/);
+    const counts = backendCounts(r.stderr);
+    t.diagnostic(`${counts.compiled} blocks compiled, ${counts.hops} hops ` +
+      'through the trampoline');
+    assert.ok(counts.compiled > 1000 && counts.hops > 0, r.stderr);
+    assert.equal(counts.direct, 0, r.stderr);
+    assert.equal(counts.imported, 0, r.stderr);
+  });
 
 // A thread keeps a bounded number of compiled blocks and evicts the
 // oldest.  The guests compile far fewer than the limit, so lower it:
