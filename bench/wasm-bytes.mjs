@@ -1,7 +1,8 @@
 // Encoding WebAssembly modules by hand, for the benchmarks that measure
 // V8 apart from QEMU (code-footprint.mjs, module-hops.mjs,
-// throw-cost.mjs): LEB128s, sections, vectors and names, as the binary
-// format defines them.
+// throw-cost.mjs) and the tests' probe of an engine's tail calls
+// (tests/wasm-modules.test.mjs): LEB128s, sections, vectors and names,
+// as the binary format defines them.
 
 // The module's magic number and version.
 export const HEADER = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
