@@ -17,7 +17,7 @@ OUT ?= $(CURDIR)/build
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: all run build toolchain deps qemu guest native tcg-tests site serve check series bench clean
+.PHONY: all run build toolchain deps qemu qemu-profiling guest native tcg-tests site serve check series bench clean
 
 all: build
 
@@ -29,6 +29,9 @@ deps: toolchain
 
 qemu: deps
 	scripts/qemu.sh wasm
+
+qemu-profiling: deps
+	scripts/qemu.sh profiling
 
 guest:
 	scripts/guest.sh amd64

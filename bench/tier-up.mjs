@@ -13,9 +13,10 @@
 //
 // Environment: BENCH_ARCH (x86_64, i386), BENCH_ROUNDS (boots, each
 // reported), QEMU_WASM_NODE (the Node.js to run QEMU under),
-// QEMU_WASM_NAMES (a build of the same objects linked with
-// --profiling-funcs, whose name section names the functions; without
-// it they go by their index), TIER_UP_TOP (how many compiles to list).
+// QEMU_WASM_NAMES (the same build linked with --profiling-funcs, whose
+// name section names the functions: build/qemu-profiling/
+// qemu-system-x86_64.wasm from `make qemu-profiling`; without it they
+// go by their index), TIER_UP_TOP (how many compiles to list).
 
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Build QEMU from Debian's source with our series applied.
 #
-#   qemu.sh wasm     qemu-system-x86_64 for wasm32 -> $OUT/qemu/
-#   qemu.sh native   the same tree built with gcc -> $OUT/native/
-#   qemu.sh base     print the unpacked, unpatched base tree's folder
+#   qemu.sh wasm       qemu-system-x86_64 for wasm32 -> $OUT/qemu/
+#   qemu.sh profiling  the same, linked with its functions' names
+#                      -> $OUT/qemu-profiling/
+#   qemu.sh native     the same tree built with gcc -> $OUT/native/
+#   qemu.sh base       print the unpacked, unpatched base tree's folder
 #
 # The patched tree lives at one fixed path in the cache and is updated
 # file by file, so that after a one-file change ninja rebuilds only what
@@ -102,7 +104,8 @@ build() { # build-dir target...
     dir=$1
     shift
     stage_begin "qemu $kind: compile and link"
-    "$TC" run env $BUILD_ENV ninja -C "$dir" "$@" \
+    # keeprsp: the link's response file stays, for build_profiling().
+    "$TC" run env $BUILD_ENV ninja -d keeprsp -C "$dir" "$@" \
         > "$LOGS/build-$kind.log" 2>&1 ||
         die "build failed, see $LOGS/build-$kind.log ($(grep -m1 -E 'error|FAILED' "$LOGS/build-$kind.log"))"
     stage_end
@@ -150,6 +153,48 @@ build_wasm() {
     say "$(ls -l "$OUT/qemu" | awk 'NR > 1 { printf "%s %s bytes; ", $9, $5 }')"
 }
 
+# The wasm build linked again with --profiling-funcs, whose name section
+# names QEMU's functions in profiles and in V8's traces (the code is
+# the same, function for function).  About 2 minutes; done again only
+# when the wasm build has changed.
+build_profiling() {
+    kind=wasm
+    build_wasm
+    kind=profiling
+    bdir=$WORK/qemu-build-wasm
+    pdir=$OUT/qemu-profiling
+    rsp=$bdir/$PROG.js.rsp
+    if [ ! -f "$rsp" ]; then
+        # Linked before response files were kept: link it again.
+        rm -f "$bdir/$PROG.js"
+        kind=wasm
+        build "$bdir" "$PROG.js"
+        kind=profiling
+    fi
+    [ -f "$rsp" ] || die "no $rsp after linking $PROG.js"
+    # What it was linked from: the build's wasm, by checksum.
+    from=$(cksum < "$bdir/$PROG.wasm")
+    if [ -f "$pdir/$PROG.wasm" ] &&
+       [ "$(cat "$pdir/.linked-from" 2>/dev/null)" = "$from" ]; then
+        say "$pdir is up to date"
+        return 0
+    fi
+    mkdir -p "$pdir"
+    stage_begin "qemu profiling: link with --profiling-funcs"
+    # The same link with another output.
+    sed "s| -o $PROG\.js | |" "$rsp" > "$pdir/link.rsp"
+    ! grep -q -e "-o $PROG\.js" "$pdir/link.rsp" ||
+        die "cannot take the output out of $rsp"
+    (cd "$bdir" && "$TC" run emcc @"$pdir/link.rsp" --profiling-funcs \
+        -o "$pdir/$PROG.js") > "$LOGS/build-profiling.log" 2>&1 ||
+        die "link failed, see $LOGS/build-profiling.log"
+    rm -f "$pdir/link.rsp"
+    echo "$from" > "$pdir/.linked-from"
+    stage_end
+    say "QEMU_WASM_BUILD=$pdir runs it; QEMU_WASM_NAMES=$pdir/$PROG.wasm" \
+        "names QEMU's functions for bench/tier-up.mjs"
+}
+
 build_native() {
     bdir=$WORK/qemu-build-native
     BUILD_ENV=
@@ -181,6 +226,7 @@ fi
 update_tree "$(pristine_tree)"
 case $kind in
 wasm) build_wasm ;;
+profiling) build_profiling ;;
 native) build_native ;;
-*) die "usage: $0 wasm|native" ;;
+*) die "usage: $0 wasm|profiling|native" ;;
 esac
