@@ -30,6 +30,8 @@ import {
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 1));
 const TOP = Math.max(1, Number(process.env.TIER_UP_TOP || 8));
+// V8's line for a TurboFan compile: the module (its address), the
+// function's index, V8's time for it and its body's size in wasm bytes.
 const TRACE = /^Compiled function (0x[0-9a-f]+)#(\d+) using TurboFan, took (\d+) ms.* bodysize (\d+)/;
 const BANNER = /SeaBIOS \(version/;
 
