@@ -5,6 +5,8 @@
 #   make check    build everything and run the tests
 #   make build    toolchain, dependencies, QEMU (wasm32) and the guest
 #   make native   the same QEMU tree built natively with gcc (reference)
+#   make qemu-profiling  the wasm32 build linked with its functions' names,
+#                 for profiles (build/qemu-profiling/)
 #   make tcg-tests  QEMU's own x86_64 TCG tests, built with the host's gcc
 #   make series   the port as an upstream-style patch series (git format-patch)
 #   make site     the browser page, QEMU and the guests as a static site
