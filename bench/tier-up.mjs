@@ -80,9 +80,9 @@ function functionNames(file) {
 function tracingNode(dir) {
   const node = process.env.QEMU_WASM_NODE || 'node';
   const wrapper = path.join(dir, 'node');
+  const quoted = `'${node.replace(/'/g, "'\\''")}'`;
   fs.writeFileSync(wrapper, '#!/bin/sh\n' +
-    `exec ${JSON.stringify(node)} --trace-wasm-compilation-times "$@"\n`,
-  { mode: 0o755 });
+    `exec ${quoted} --trace-wasm-compilation-times "$@"\n`, { mode: 0o755 });
   return wrapper;
 }
 
