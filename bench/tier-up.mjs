@@ -86,6 +86,9 @@ function tracingNode(dir) {
   return wrapper;
 }
 
+// The QEMU that is booting, for a signal to stop.
+let running;
+
 // One boot to the prompt.  V8 prints its trace on QEMU's stdout, where
 // it would cut into the console's text: the console goes to a file.
 async function boot(arch, node, dir) {
@@ -100,6 +103,7 @@ async function boot(arch, node, dir) {
     env: { ...process.env, ...guestEnv(config), QEMU_WASM_NODE: node },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running = qemu;
   const compiles = [];
   let partial = '';
   let stderr = '';
@@ -164,6 +168,14 @@ function report(arch, r, names) {
 const names = process.env.QEMU_WASM_NAMES ?
   functionNames(process.env.QEMU_WASM_NAMES) : new Map();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tier-up-'));
+const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    running?.kill('SIGKILL');
+    removeDir();
+    process.exit(128 + os.constants.signals[signal]);
+  });
+}
 try {
   const node = tracingNode(dir);
   for (const arch of listFromEnv('BENCH_ARCH', ARCHES)) {
@@ -173,5 +185,5 @@ try {
     }
   }
 } finally {
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeDir();
 }
