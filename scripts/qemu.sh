@@ -158,19 +158,14 @@ build_wasm() {
 # the same, function for function).  About 2 minutes; done again only
 # when the wasm build has changed.
 build_profiling() {
-    kind=wasm
-    build_wasm
-    kind=profiling
     bdir=$WORK/qemu-build-wasm
     pdir=$OUT/qemu-profiling
     rsp=$bdir/$PROG.js.rsp
-    if [ ! -f "$rsp" ]; then
-        # Linked before response files were kept: link it again.
-        rm -f "$bdir/$PROG.js"
-        kind=wasm
-        build "$bdir" "$PROG.js"
-        kind=profiling
-    fi
+    # Linked before response files were kept: have build_wasm link again.
+    [ -f "$rsp" ] || rm -f "$bdir/$PROG.js"
+    kind=wasm
+    build_wasm
+    kind=profiling
     [ -f "$rsp" ] || die "no $rsp after linking $PROG.js"
     # What it was linked from: the build's wasm, by checksum.
     from=$(cksum < "$bdir/$PROG.wasm")
