@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
-import { PROMPT, BOOT_TIMEOUT_MS } from '../tests/guest.mjs';
+import { PROMPT, BOOT_TIMEOUT_MS, nodeWithFlags } from '../tests/guest.mjs';
 import {
   CONFIGS, ARCHES, command, guestEnv, guestFiles, listFromEnv,
 } from './run.mjs';
@@ -75,17 +75,6 @@ function functionNames(file) {
   return names;
 }
 
-// A Node.js for QEMU that prints V8's compile times: the one
-// bin/qemu-system-x86_64 would run, behind a wrapper.
-function tracingNode(dir) {
-  const node = process.env.QEMU_WASM_NODE || 'node';
-  const wrapper = path.join(dir, 'node');
-  const quoted = `'${node.replace(/'/g, "'\\''")}'`;
-  fs.writeFileSync(wrapper, '#!/bin/sh\n' +
-    `exec ${quoted} --trace-wasm-compilation-times "$@"\n`, { mode: 0o755 });
-  return wrapper;
-}
-
 // The QEMU that is booting, for a signal to stop.
 let running;
 
@@ -119,8 +108,6 @@ async function boot(arch, node, dir) {
     }
   });
   qemu.stderr.on('data', (d) => { stderr += d; });
-  let exited = false;
-  qemu.on('exit', () => { exited = true; });
   let banner;
   try {
     for (;;) {
@@ -128,7 +115,9 @@ async function boot(arch, node, dir) {
       const text = fs.existsSync(serial) ? fs.readFileSync(serial, 'latin1') : '';
       if (banner === undefined && BANNER.test(text)) banner = since();
       if (PROMPT.test(text)) break;
-      if (exited) throw new Error(`QEMU exited before the prompt: ${stderr.trim()}`);
+      if (qemu.exitCode !== null || qemu.signalCode !== null) {
+        throw new Error(`QEMU exited before the prompt: ${stderr.trim()}`);
+      }
       if (since() * 1000 > BOOT_TIMEOUT_MS) throw new Error('no prompt in time');
     }
   } finally {
@@ -177,7 +166,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 try {
-  const node = tracingNode(dir);
+  // The Node.js that bin/qemu-system-x86_64 would run, printing V8's
+  // compile times.
+  const node = nodeWithFlags(path.join(dir, 'node'),
+    process.env.QEMU_WASM_NODE || 'node', ['--trace-wasm-compilation-times']);
   for (const arch of listFromEnv('BENCH_ARCH', ARCHES)) {
     for (let round = 1; round <= ROUNDS; round++) {
       log(`booting ${arch} (${round} of ${ROUNDS})`);

@@ -50,6 +50,16 @@ export function kernel() {
   return fs.existsSync(vmlinux) ? vmlinux : path.join(GUEST, 'bzImage');
 }
 
+// A shell script at @file that starts Node.js @node with @flags before
+// the arguments it is given: a QEMU_WASM_NODE for QEMU under those V8
+// flags.  Returns @file.
+export function nodeWithFlags(file, node, flags) {
+  const quote = (word) => `'${word.replace(/'/g, "'\\''")}'`;
+  fs.writeFileSync(file, '#!/bin/sh\n' +
+    `exec ${[node, ...flags].map(quote).join(' ')} "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
 export function guestArgs({ initrd, append = '', mem = '256M' } = {}) {
   const cmdline = fs.readFileSync(path.join(GUEST, 'cmdline'), 'utf8').trim();
   return ['-nographic', '-nic', 'none', '-m', mem, '-no-reboot',

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { WASM_QEMU } from './guest.mjs';
+import { WASM_QEMU, nodeWithFlags } from './guest.mjs';
 import { runSystemTest, scratchDir } from './tcg.mjs';
 import { backendCounts } from '../bench/run.mjs';
 import { HEADER, section, vector } from '../bench/wasm-bytes.mjs';
@@ -278,9 +278,8 @@ const FLAG_GONE = (() => {
 })();
 test('blocks go through the trampoline on an engine without tail calls',
   { skip: FLAG_GONE }, async (t) => {
-    const node = path.join(dir, 'node-without-tail-calls');
-    fs.writeFileSync(node, '#!/bin/sh\n' +
-      `exec '${process.execPath}' ${NO_TAIL_CALLS_FLAG} "$@"\n`, { mode: 0o755 });
+    const node = nodeWithFlags(path.join(dir, 'node-without-tail-calls'),
+      process.execPath, [NO_TAIL_CALLS_FLAG]);
     const r = await runMemoryTest('tcg,wasm-threshold=1,wasm-stats=on',
       { QEMU_WASM_NODE: node }, 'no-tail-calls');
     assert.equal(r.code, 0, r.stderr);
