@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkArgs, UsageError } from './args.mjs';
 import {
-  compileBlocksEagerly, raiseTieringBudget, readBranchHints,
+  compileBlocksEagerly, raiseTieringBudget, readBranchHints, validateLazily,
 } from './v8-flags.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -142,6 +142,7 @@ export async function run(prog, argv) {
   };
 
   readBranchHints();
+  validateLazily(true);
   const { default: createQemu } = await import(pathToFileURL(js).href);
   const Module = {
     arguments: argv,
@@ -154,6 +155,7 @@ export async function run(prog, argv) {
     // starts main() after that).
     preRun: [(m) => {
       compileBlocksEagerly();
+      validateLazily(false);
       raiseTieringBudget();
       mountHost(m.FS, m.NODEFS);
       passEnvironment(m.ENV);
