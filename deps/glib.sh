@@ -43,7 +43,19 @@ fix_gsize_check() {
         { echo "glib.sh: the gsize check patch no longer applies" >&2; return 1; }
 }
 
+# Our changes to GLib, in deps/glib/ (see each patch's message).
+apply_patches() {
+    command -v patch >/dev/null 2>&1 ||
+        { echo "glib.sh: 'patch' is needed (Debian: apt-get install patch)" >&2
+          return 1; }
+    for p in "$TOP"/deps/glib/*.patch; do
+        patch -p1 -s -i "$p" ||
+            { echo "glib.sh: $p no longer applies" >&2; return 1; }
+    done
+}
+
 build() {
+    apply_patches
     fix_gsize_check
     # gio's configure check wants res_query(), which Emscripten lacks.
     build_resolv_stub
