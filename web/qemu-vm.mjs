@@ -193,7 +193,9 @@ async function download(url, size, progress, signal) {
 }
 
 // Compile QEMU's wasm while it downloads (streaming compilation wants the
-// application/wasm type, which a Response made here can promise).
+// application/wasm type, which a Response made here can promise).  Such a
+// Response gets no code cache in Chromium; the fetch's own would, and a
+// second visit booted no faster with it (bench/MEASUREMENTS.md).
 async function compileWasm(url, size, progress, signal) {
   const body = await counted(url, size, progress, signal);
   try {
